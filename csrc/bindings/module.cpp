@@ -1,0 +1,14 @@
+// infokit._core: the pybind11 module. Each area registers its functions from its own TU.
+#include <pybind11/pybind11.h>
+
+#include "infokit/parallel.hpp"
+
+namespace py = pybind11;
+
+void register_discrete(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
+  m.def("has_openmp", &infokit::has_openmp, "Whether the kernels were built with OpenMP threads.");
+  register_discrete(m);
+}

@@ -1,0 +1,1 @@
+"""Pure-numpy twins of the compiled kernels: the fallback and the test oracle."""
