@@ -10,7 +10,8 @@ its edges.
 
     y          real      Gaussian N(0, SIGMA_Y^2)            h = 1/2 log(2 pi e SIGMA_Y^2)
     z          real      RHO * y / SIGMA_Y + sqrt(1 - RHO^2) * N(0, 1)
-                                                             h = 1/2 log(2 pi e),  I(z; y) = -1/2 log(1 - RHO^2)
+                                                             h = 1/2 log(2 pi e)
+                                                             I(z; y) = -1/2 log(1 - RHO^2)
     octile     discrete  which eighth of the sorted y holds y (rank * 8 // n)
                                                              H = log 8,  I = H (a function of y)
     shifted    discrete  (octile + U{0, ..., SHIFT - 1}) mod 8    H = log 8,  I = log(8 / SHIFT)

@@ -231,12 +231,12 @@ def _checked_table(source: str, names: list[str], columns: list[np.ndarray]) -> 
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"{source}: duplicate column names {dup}")
-    lengths = {n: len(c) for n, c in zip(names, columns)}
+    lengths = {n: len(c) for n, c in zip(names, columns, strict=True)}
     if len(set(lengths.values())) > 1:
         raise DataError(f"{source}: columns differ in length: {lengths}")
     if lengths[names[0]] == 0:
         raise DataError(f"{source}: the table has no rows")
-    for name, c in zip(names, columns):
+    for name, c in zip(names, columns, strict=True):
         if c.dtype.kind not in "biufUS":
             raise DataError(
                 f"{source}: column {name!r} has dtype {c.dtype}; expected integers, bools, "

@@ -143,7 +143,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: i
     def line(cells: Sequence[str]) -> str:
         parts = [
             c.rjust(w) if j >= numeric_from else c.ljust(w)
-            for j, (c, w) in enumerate(zip(cells, widths))
+            for j, (c, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "  " + "  ".join(parts).rstrip()
 
