@@ -1,0 +1,67 @@
+"""Discrete estimators against their peers: plug-in entropy and mutual information at 10^7 samples.
+
+    python benchmarks/bench_discrete.py            # prints the tables, writes benchmarks/RESULTS.md
+    python benchmarks/bench_discrete.py --preset quick --output -
+
+The cases, the timing loop and the table layout live in ``infokit._bench`` (the same code runs
+behind ``infokit bench`` from an installed wheel); this script adds the record: the machine, the
+load before and after, and the issue's targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from infokit import _bench
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(_bench.PRESETS), default="full")
+    parser.add_argument(
+        "--output", default=str(RESULTS), help="markdown file to write, or - for none"
+    )
+    args = parser.parse_args()
+
+    load_before = _load()
+    results = _bench.run(args.preset, progress=sys.stderr)
+    load_after = _load()
+    body = _bench.format_results(results)
+    print(body)
+    if args.output == "-":
+        return
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            "Written by `python benchmarks/bench_discrete.py` (cases in `src/infokit/_bench.py`).",
+            "Targets from issue 2, on one thread at n = 10^7: plug-in entropy >= 3x faster",
+            "than `scipy.stats.entropy(numpy.bincount(x))`; plug-in MI >= 5x faster than the",
+            "numpy recipe `bincount(x*1000+y)` and >= 100x faster than scikit-learn's",
+            "`mutual_info_score`.",
+            "The floor is one copy of the input: no method that reads the data can beat it.",
+            "",
+            f"Load average (1, 5, 15 min) before the run: {load_before}; after: {load_after}.",
+            "The machine is shared: compare ratios from the same run, not absolute times.",
+            "",
+            body,
+            "",
+        ]
+    )
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(f"\nwrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
