@@ -236,10 +236,9 @@ def _equal_mass_column(col: np.ndarray, n_bins: int) -> np.ndarray:
     # inverted-CDF quantile j/bins: the sample at sorted position ceil(j n / bins) - 1, in
     # exact integer arithmetic.
     edges = np.unique(ordered[-((-j * n) // bins) - 1])
-    # An edge equal to the maximum would leave the bin above it empty.
-    edges = edges[edges < ordered[-1]]
-    # side="left" counts the edges strictly below x: bins are (e_j, e_{j+1}], so every tied
-    # copy of a value gets the same code, and every remaining bin holds its upper edge.
+    # side="left" counts the distinct edges strictly below x: bins are (e_j, e_{j+1}], so every
+    # tied copy of a value gets the same code. The codes are dense because every edge is a
+    # sample: edge e_{i+1} itself takes code i.
     return np.searchsorted(edges, col, side="left").astype(np.int64, copy=False)
 
 
