@@ -1,4 +1,4 @@
-"""Shared fixtures: every backend-sensitive test runs on the compiled kernels and the numpy twins."""
+"""Shared fixtures: backend-sensitive tests run on the compiled kernels and the numpy twins."""
 
 from __future__ import annotations
 

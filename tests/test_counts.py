@@ -15,8 +15,17 @@ from infokit import _backend, _counts
 from infokit._reference import counts as ref
 from infokit._validation import as_labels
 
-INT_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
-              np.uint64]
+INT_DTYPES = [
+    np.bool_,
+    np.int8,
+    np.uint8,
+    np.int16,
+    np.uint16,
+    np.int32,
+    np.uint32,
+    np.int64,
+    np.uint64,
+]
 
 
 def core():
@@ -121,7 +130,9 @@ def test_read_only_and_strided_inputs(backend):
     ro = base.copy()
     ro.setflags(write=False)
     strided = base[::2]
-    np.testing.assert_array_equal(_counts.counts(as_labels(ro)), np.unique(base, return_counts=True)[1])
+    np.testing.assert_array_equal(
+        _counts.counts(as_labels(ro)), np.unique(base, return_counts=True)[1]
+    )
     np.testing.assert_array_equal(
         _counts.counts(as_labels(strided)), np.unique(strided, return_counts=True)[1]
     )
@@ -135,7 +146,7 @@ def test_thread_count_does_not_change_counts():
         one = _counts.pair_counts(x, y)
     with infokit.threads(2):
         two = _counts.pair_counts(x, y)
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -150,3 +161,32 @@ def test_hypothesis_counts_match_unique(x, shift):
         v_ref, c_ref = np.unique(arr, return_counts=True)
         np.testing.assert_array_equal(values, v_ref)
         np.testing.assert_array_equal(counts, c_ref)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_growing_tables_on_drifting_and_split_ranges(n_threads):
+    """The single-pass tables grow as new labels appear; each case changes the range mid-stream."""
+    rng = np.random.default_rng(21)
+    n = 300_000
+    cases = {
+        "sorted": np.sort(rng.integers(-5000, 5000, n)),
+        "descending": np.sort(rng.integers(0, 200_000, n))[::-1].copy(),
+        "halves far apart": np.concatenate(
+            [rng.integers(0, 100, n // 2), rng.integers(10**6, 10**6 + 100, n - n // 2)]
+        ),
+        "outgrows dense then hashed": np.concatenate(
+            [rng.integers(0, 50, n // 2), rng.integers(0, 2**62, n - n // 2)]
+        ),
+        "one label": np.full(n, -7),
+    }
+    for name, x in cases.items():
+        values, counts = core().histogram(x, n_threads=n_threads)
+        v_ref, c_ref = np.unique(x, return_counts=True)
+        np.testing.assert_array_equal(values, v_ref, err_msg=name)
+        np.testing.assert_array_equal(counts, c_ref, err_msg=name)
+        y = np.roll(x, 12345) // 3
+        joint, cx, cy = core().joint_counts(x, y, n_threads=n_threads)
+        j_ref, cx_ref, cy_ref = ref.joint_counts(x, y)
+        np.testing.assert_array_equal(joint, j_ref, err_msg=name)
+        np.testing.assert_array_equal(cx, cx_ref, err_msg=name)
+        np.testing.assert_array_equal(cy, cy_ref, err_msg=name)

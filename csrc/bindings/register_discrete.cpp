@@ -45,8 +45,7 @@ py::tuple histogram(const CArray<T>& x, int n_threads) {
   dk::Histogram h;
   {
     py::gil_scoped_release release;
-    const dk::LabelKeys<T> key{p};
-    h = dk::histogram(n, key, dk::key_range(n, key, n_threads), n_threads);
+    h = dk::histogram(n, dk::LabelKeys<T>{p}, n_threads);
   }
   return py::make_tuple(values_of<T>(h.keys), to_array(h.counts));
 }

@@ -17,7 +17,7 @@ def _kernels(backend: str = "auto") -> ModuleType:
         core = _backend.compiled("_core")
         assert core is not None
         return core
-    return _ref  # type: ignore[return-value]
+    return _ref
 
 
 def codes(x: np.ndarray, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -52,9 +52,7 @@ def counts(x: np.ndarray, backend: str = "auto") -> np.ndarray:
     return codes(x, backend)[1]
 
 
-def _common_dtype(
-    x: np.ndarray, y: np.ndarray, backend: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _common_dtype(x: np.ndarray, y: np.ndarray, backend: str) -> tuple[np.ndarray, np.ndarray]:
     if x.dtype == y.dtype:
         return x, y
     if np.can_cast(x.dtype, np.int64) and np.can_cast(y.dtype, np.int64):

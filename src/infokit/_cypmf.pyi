@@ -3,4 +3,6 @@
 import numpy as np
 import numpy.typing as npt
 
-def entropy(p: npt.NDArray[np.float32 | np.float64], n_threads: int = 1) -> npt.NDArray[np.float64]: ...
+def entropy(
+    p: npt.NDArray[np.float32 | np.float64], n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...

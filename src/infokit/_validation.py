@@ -71,9 +71,7 @@ def as_labels(x: Any, name: str = "x") -> np.ndarray:
         return _factorize_columns(a + 0.0)  # + 0.0 merges -0.0 into 0.0
     if kind in "US":
         return _factorize_columns(a)
-    raise TypeError(
-        f"{name} must hold integer, bool, float or string labels, got dtype {a.dtype}"
-    )
+    raise TypeError(f"{name} must hold integer, bool, float or string labels, got dtype {a.dtype}")
 
 
 def _factorize_columns(a: np.ndarray) -> np.ndarray:

@@ -102,7 +102,7 @@ KeyRange key_range(std::size_t n, const KeyFn& key, int n_threads) {
 
 // Widest key span counted in dense tables; wider spans go to the hash table.
 inline u64 dense_limit(std::size_t n) {
-  return std::clamp<u64>(2 * static_cast<u64>(n), u64{1} << 16, u64{1} << 24);
+  return std::clamp<u64>(2 * static_cast<u64>(n), u64{1} << 16, u64{1} << 22);
 }
 
 // Distinct keys in ascending order and how often each occurs.
@@ -261,6 +261,214 @@ inline Histogram nonzero_bins(const std::vector<i64>& table, u64 lo) {
   return h;
 }
 
+// ---- Single-pass dense counting -------------------------------------------------------------
+//
+// Each thread counts its contiguous part of the items into a dense uint32 table over a box of keys
+// [x0, x0 + sx) x [y0, y0 + sy) (sy = 1 for one variable) that starts empty and grows, with slack,
+// whenever a key falls outside it. The input is read once, with no separate min/max pass. A box
+// that would exceed `limit` cells makes the pass give up, and the caller takes the hashed route.
+
+struct ZeroKey {
+  u64 operator()(std::size_t) const noexcept { return 0; }
+};
+
+class GrowingTable {
+ public:
+  explicit GrowingTable(u64 limit) : limit_(limit) {}
+
+  u64 x0() const noexcept { return x0_; }
+  u64 y0() const noexcept { return y0_; }
+  u64 sx() const noexcept { return sx_; }
+  u64 sy() const noexcept { return sy_; }
+  bool empty() const noexcept { return sx_ == 0; }
+
+  // Count of cell (r, c) of the box, summed over lanes.
+  u64 at(u64 r, u64 c) const noexcept {
+    u64 v = 0;
+    for (std::size_t l = 0; l < lanes_; ++l) v += c_[l * cells() + r * sy_ + c];
+    return v;
+  }
+
+  // Counts items [b, e); false if the box outgrew the limit (the counts are then incomplete).
+  template <class KX, class KY>
+  bool count(std::size_t b, std::size_t e, const KX& kx, const KY& ky) {
+    std::size_t i = b;
+    while (i < e) {
+      i = count_while_inside(i, e, kx, ky);
+      if (i == e) break;
+      const u64 a = kx(i), c = ky(i);
+      if (!contains(a, c) && !include(a, c)) return false;
+      ++c_[(a - x0_) * sy_ + (c - y0_)];  // item i may belong to a partly fitting group of four
+      ++i;
+    }
+    return true;
+  }
+
+ private:
+  std::size_t cells() const noexcept { return static_cast<std::size_t>(sx_ * sy_); }
+  bool contains(u64 a, u64 c) const noexcept { return a - x0_ < sx_ && c - y0_ < sy_; }
+
+  // Counts from i while every key falls inside the box; returns the index of the first that doesn't.
+  template <class KX, class KY>
+  std::size_t count_while_inside(std::size_t i, std::size_t e, const KX& kx, const KY& ky) {
+    const u64 x0 = x0_, y0 = y0_, sx = sx_, sy = sy_;
+    std::uint32_t* t0 = c_.data();
+    if (lanes_ == 4) {
+      // Four interleaved tables: consecutive equal keys land on different counters.
+      std::uint32_t* t1 = t0 + cells();
+      std::uint32_t* t2 = t1 + cells();
+      std::uint32_t* t3 = t2 + cells();
+      for (; i + 4 <= e; i += 4) {
+        const u64 a0 = kx(i) - x0, a1 = kx(i + 1) - x0, a2 = kx(i + 2) - x0, a3 = kx(i + 3) - x0;
+        const u64 c0 = ky(i) - y0, c1 = ky(i + 1) - y0, c2 = ky(i + 2) - y0, c3 = ky(i + 3) - y0;
+        const bool inside = (a0 < sx) & (a1 < sx) & (a2 < sx) & (a3 < sx) & (c0 < sy) & (c1 < sy) &
+                            (c2 < sy) & (c3 < sy);
+        if (!inside) return i;
+        ++t0[a0 * sy + c0];
+        ++t1[a1 * sy + c1];
+        ++t2[a2 * sy + c2];
+        ++t3[a3 * sy + c3];
+      }
+    }
+    if (cells() > (std::size_t{1} << 16)) {
+      // A table beyond L2: prefetch the counter a few items ahead so misses overlap.
+      constexpr std::size_t ahead = 16;
+      for (; i + ahead < e; ++i) {
+        const u64 pa = kx(i + ahead) - x0, pc = ky(i + ahead) - y0;
+        if ((pa < sx) & (pc < sy)) __builtin_prefetch(t0 + pa * sy + pc, 1, 1);
+        const u64 a = kx(i) - x0, c = ky(i) - y0;
+        if (!((a < sx) & (c < sy))) return i;
+        ++t0[a * sy + c];
+      }
+    }
+    for (; i < e; ++i) {
+      const u64 a = kx(i) - x0, c = ky(i) - y0;
+      if (!((a < sx) & (c < sy))) return i;
+      ++t0[a * sy + c];
+    }
+    return e;
+  }
+
+  // New [lo, lo + span) covering the old one and key k, widened to twice the old span when it grew.
+  static void widen(u64 lo, u64 span, u64 k, u64& nlo, u64& nspan, bool slack) {
+    if (span == 0) {
+      nlo = k;
+      nspan = 1;
+      return;
+    }
+    const u64 hi = lo + (span - 1);
+    u64 a = std::min(lo, k), z = std::max(hi, k);
+    if (slack && (k < lo || k > hi)) {
+      // Widths are compared as (last - first), never as a count, so nothing overflows.
+      const u64 want = 2 * span - 1;  // desired last - first
+      if (z - a < want) {
+        if (k < lo) {
+          a = z >= want ? z - want : 0;
+        } else {
+          z = std::numeric_limits<u64>::max() - a >= want ? a + want
+                                                           : std::numeric_limits<u64>::max();
+        }
+      }
+    }
+    nlo = a;
+    nspan = z - a == std::numeric_limits<u64>::max() ? z - a : z - a + 1;
+  }
+
+  bool include(u64 a, u64 c) {
+    u64 nx0, nsx, ny0, nsy;
+    bool ok = false;
+    for (int slack = 1; slack >= 0 && !ok; --slack) {
+      widen(x0_, sx_, a, nx0, nsx, slack);
+      widen(y0_, sy_, c, ny0, nsy, slack);
+      ok = nsx <= limit_ && nsy <= limit_ && nsx * nsy <= limit_;
+    }
+    if (!ok) return false;
+    const std::size_t ncells = static_cast<std::size_t>(nsx * nsy);
+    const std::size_t nlanes = ncells <= 4096 ? 4 : 1;
+    std::vector<std::uint32_t> next(nlanes * ncells, 0);
+    for (std::size_t l = 0; l < lanes_; ++l) {
+      const std::uint32_t* src = c_.data() + l * cells();
+      std::uint32_t* dst = next.data() + (l % nlanes) * ncells;
+      for (u64 r = 0; r < sx_; ++r)
+        for (u64 q = 0; q < sy_; ++q) dst[(r + x0_ - nx0) * nsy + (q + y0_ - ny0)] += src[r * sy_ + q];
+    }
+    c_ = std::move(next);
+    lanes_ = nlanes;
+    x0_ = nx0;
+    sx_ = nsx;
+    y0_ = ny0;
+    sy_ = nsy;
+    return true;
+  }
+
+  u64 limit_;
+  u64 x0_ = 0, sx_ = 0, y0_ = 0, sy_ = 0;
+  std::size_t lanes_ = 1;
+  std::vector<std::uint32_t> c_;
+};
+
+// Sum of the per-part tables over the union of their boxes, row-major int64; false if that union
+// is wider than `limit` cells.
+struct DenseBox {
+  u64 x0 = 0, sx = 0, y0 = 0, sy = 0;
+  std::vector<i64> cells;
+};
+
+template <class KX, class KY>
+bool count_growing(std::size_t n, const KX& kx, const KY& ky, u64 limit, int n_threads,
+                   DenseBox& out) {
+  const int nt = threads_for(n, n_threads, kGrain);
+  const std::size_t max_part = std::size_t{1} << 31;  // uint32 counters
+  const std::size_t n_parts = std::max<std::size_t>(nt, (n + max_part - 1) / max_part);
+  std::vector<GrowingTable> part(n_parts, GrowingTable(limit));
+  std::vector<char> ok(n_parts, 1);
+  parallel_for(static_cast<i64>(n_parts), nt, [&](i64 p) {
+    const auto [b, e] = part_range(n, n_parts, p);
+    ok[p] = part[p].count(b, e, kx, ky);
+  });
+  u64 xlo = std::numeric_limits<u64>::max(), xhi = 0, ylo = xlo, yhi = 0;
+  for (std::size_t p = 0; p < n_parts; ++p) {
+    if (!ok[p]) return false;
+    if (part[p].empty()) continue;
+    xlo = std::min(xlo, part[p].x0());
+    xhi = std::max(xhi, part[p].x0() + (part[p].sx() - 1));
+    ylo = std::min(ylo, part[p].y0());
+    yhi = std::max(yhi, part[p].y0() + (part[p].sy() - 1));
+  }
+  if (xlo > xhi) return true;  // no items
+  const u64 sx = xhi - xlo, sy = yhi - ylo;
+  if (sx >= limit || sy >= limit || (sx + 1) * (sy + 1) > 2 * limit) return false;
+  out.x0 = xlo;
+  out.sx = sx + 1;
+  out.y0 = ylo;
+  out.sy = sy + 1;
+  out.cells.assign(static_cast<std::size_t>(out.sx * out.sy), 0);
+  // Rows of the union are split among threads; each adds every part's overlapping rows.
+  const int rt = threads_for(out.cells.size(), n_threads, kGrain);
+  parallel_for(rt, rt, [&](i64 t) {
+    const auto [rb, re] = part_range(static_cast<std::size_t>(out.sx), rt, t);
+    for (const auto& g : part) {
+      if (g.empty()) continue;
+      for (u64 r = 0; r < g.sx(); ++r) {
+        const u64 row = g.x0() - xlo + r;
+        if (row < rb || row >= re) continue;
+        i64* dst = out.cells.data() + row * out.sy + (g.y0() - ylo);
+        for (u64 q = 0; q < g.sy(); ++q) dst[q] += static_cast<i64>(g.at(r, q));
+      }
+    }
+  });
+  return true;
+}
+
+// Histogram of the keys of n items, in one pass when the keys are narrow.
+template <class KeyFn>
+Histogram histogram(std::size_t n, const KeyFn& key, int n_threads) {
+  DenseBox box;
+  if (count_growing(n, key, ZeroKey{}, dense_limit(n), n_threads, box))
+    return nonzero_bins(box.cells, box.x0);
+  return count_hashed(n, key, n_threads).sorted();
+}
+
 // Histogram of the keys of n items whose keys all lie in `range`.
 template <class KeyFn>
 Histogram histogram(std::size_t n, const KeyFn& key, KeyRange range, int n_threads) {
@@ -316,39 +524,36 @@ struct JointCounts {
   std::vector<i64> joint, x, y;
 };
 
-inline void marginals_from_pairs(const Histogram& joint, u64 ky, std::size_t sx, std::size_t sy,
-                                 JointCounts& out) {
-  std::vector<i64> mx(sx, 0), my(sy, 0);
-  for (std::size_t j = 0; j < joint.keys.size(); ++j) {
-    mx[joint.keys[j] / ky] += joint.counts[j];
-    my[joint.keys[j] % ky] += joint.counts[j];
-  }
-  for (auto c : mx)
-    if (c) out.x.push_back(c);
-  for (auto c : my)
-    if (c) out.y.push_back(c);
-}
-
 template <class TX, class TY>
 JointCounts joint_counts(const TX* x, const TY* y, std::size_t n, int n_threads) {
   JointCounts out;
   if (n == 0) return out;
   const LabelKeys<TX> kx{x};
   const LabelKeys<TY> ky{y};
-  const KeyRange rx = key_range(n, kx, n_threads), ry = key_range(n, ky, n_threads);
-  const u64 sx = rx.span(), sy = ry.span(), limit = dense_limit(n);
-  if (sx <= limit && sy <= limit && sx * sy <= limit) {
-    // Both ranges are narrow: count offset pairs directly, no codes needed.
-    const u64 xlo = rx.lo, ylo = ry.lo;
-    auto pair_key = [=](std::size_t i) { return (kx(i) - xlo) * sy + (ky(i) - ylo); };
-    Histogram h = histogram(n, pair_key, KeyRange{0, sx * sy - 1}, n_threads);
-    marginals_from_pairs(h, sy, sx, sy, out);
-    out.joint = std::move(h.counts);
+  DenseBox box;
+  if (count_growing(n, kx, ky, dense_limit(n), n_threads, box)) {
+    // Narrow labels: the table is the joint histogram; margins are its row and column sums.
+    std::vector<i64> my(box.sy, 0);
+    for (u64 r = 0; r < box.sx; ++r) {
+      const i64* row = box.cells.data() + r * box.sy;
+      i64 rowsum = 0;
+      for (u64 q = 0; q < box.sy; ++q) {
+        const i64 v = row[q];
+        if (v == 0) continue;
+        out.joint.push_back(v);
+        rowsum += v;
+        my[q] += v;
+      }
+      if (rowsum) out.x.push_back(rowsum);
+    }
+    for (auto v : my)
+      if (v) out.y.push_back(v);
     return out;
   }
+  // Wide labels: dense codes per variable, then the pairs of codes.
   std::vector<i64> a(n), b(n);
-  Histogram hx = factorize(n, kx, rx, a.data(), n_threads);
-  Histogram hy = factorize(n, ky, ry, b.data(), n_threads);
+  Histogram hx = factorize(n, kx, key_range(n, kx, n_threads), a.data(), n_threads);
+  Histogram hy = factorize(n, ky, key_range(n, ky, n_threads), b.data(), n_threads);
   const u64 ka = hx.keys.size(), kb = hy.keys.size();
   // ka, kb <= n, so the product overflows only beyond 2^32 items; then the hash table takes it.
   const u64 hi = ka > std::numeric_limits<u64>::max() / kb ? std::numeric_limits<u64>::max()
