@@ -300,11 +300,6 @@ def freedman_diaconis_bins(x: np.ndarray) -> int:
     return max(1, min(bins, n, MAX_HISTOGRAM_BINS))
 
 
-def _codes(binned: Any) -> np.ndarray:
-    # infokit.binning may return the codes or a result object holding them.
-    return np.asarray(getattr(binned, "codes", binned))
-
-
 def _labels(column: np.ndarray) -> np.ndarray:
     """Integer labels of a discrete column (strings and integral floats made integers)."""
     if column.dtype.kind in "US":
@@ -329,7 +324,7 @@ def _real_entropy(x: np.ndarray) -> tuple[int, float, float]:
 
     bins = freedman_diaconis_bins(x)
     width = float(x.max() - x.min()) / bins
-    codes = _codes(binning.uniform(x, bins))
+    codes = binning.uniform(x, bins)
     h_plugin, h_mm = _entropy_pair(codes)
     return bins, h_plugin + math.log(width), h_mm + math.log(width)
 
@@ -364,7 +359,7 @@ def build_report(
             x = column.astype(np.float64)
             k, h_plugin, h_mm = _real_entropy(x)
             entropies.append(("real", k, f"histogram, {k} bins", h_plugin, h_mm))
-            discretised.append(_codes(binning.equal_mass(x, mi_bins)))
+            discretised.append(binning.equal_mass(x, mi_bins))
 
     def conv(v: float | None) -> float | None:
         return None if v is None else float(to_base(v, b))
