@@ -394,7 +394,7 @@ def test_bench_tiny_prints_medians_and_ratios(capsys: pytest.CaptureFixture[str]
     assert "scipy.stats.entropy(np.bincount(x))" in out
     assert "numpy: bincount(x*1000+y) -> MI" in out
     assert "floor: np.copy(x)" in out
-    assert "x faster on 1 thread" in out
+    assert "x as fast on 1 thread" in out
     assert "| NO " not in out  # every peer computed the same value as infokit
     assert "sklearn.metrics.mutual_info_score(x, y)" in out and "scaled x10" in out
 

@@ -347,8 +347,8 @@ def format_results(results: Results) -> str:
             if p.name != "full":
                 verdict += f" here; the target is set for n = {_fmt_n(PRESETS['full'].n)}"
             out.append(
-                f"- infokit vs {t.label}: {one:.1f}x faster on 1 thread, {best:.1f}x at best "
-                f"(target >= {t.target:g}x on 1 thread: {verdict})"
+                f"- against {t.label}: infokit is {one:.1f}x as fast on 1 thread, {best:.1f}x "
+                f"at best (target >= {t.target:g}x on 1 thread: {verdict})"
             )
         floor = next((t for t in timings if t.role == "floor"), None)
         if floor is not None:
