@@ -273,9 +273,7 @@ def total_correlation(
     """
     opts = _Options(estimator, base, alpha, local, backend)
     if len(variables) < 2:
-        raise ValueError(
-            f"total_correlation needs at least two variables, got {len(variables)}"
-        )
+        raise ValueError(f"total_correlation needs at least two variables, got {len(variables)}")
     labels = _labels({f"variables[{i}]": v for i, v in enumerate(variables)})
     k = len(labels)
     terms: list[_Term] = [(1, (i,)) for i in range(k)]
