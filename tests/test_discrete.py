@@ -549,6 +549,17 @@ def test_nsb_matches_integral_over_xi(counts, k):
     assert got == pytest.approx(expected, rel=1e-7)
 
 
+@pytest.mark.parametrize("k", [2, 7, 1000])
+def test_nsb_of_one_sample_is_half_log_k(k):
+    # One sample: the evidence Gamma(K b)/Gamma(1 + K b) * Gamma(1 + b)/Gamma(b) = 1/K does not
+    # depend on beta, so the posterior over beta is the prior, and by symmetry among the symbols
+    # E[H | x_1, beta] = E[H | beta] = xi(beta). The prior is flat in xi on [0, log K], so the
+    # estimate is the prior mean log K / 2.
+    assert discrete.entropy([42], estimator="nsb", n_symbols=k) == pytest.approx(
+        math.log(k) / 2, rel=1e-9
+    )
+
+
 def test_nsb_at_ten_million_samples_over_1000_symbols():
     # Counts of 10^7 uniform draws over 1000 symbols, then the samples themselves (int16, 20 MB).
     rng = np.random.default_rng(14)

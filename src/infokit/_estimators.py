@@ -149,7 +149,10 @@ def miller_madow(c: np.ndarray) -> float:
 
 
 def _grassberger_g(v: np.ndarray) -> np.ndarray:
-    """G(v) = psi(v) + (1/2)(-1)^v [psi((v + 1)/2) - psi(v/2)] (Grassberger 2003, eq. 35)."""
+    """G(v) = psi(v) + (1/2)(-1)^v [psi((v + 1)/2) - psi(v/2)].
+
+    Grassberger (2003), "Entropy estimates from insufficient samplings", arXiv:physics/0307138.
+    """
     sign = np.where(v % 2 == 0, 1.0, -1.0)
     vf = v.astype(np.float64)
     return digamma(vf) + 0.5 * sign * (digamma((vf + 1.0) / 2.0) - digamma(vf / 2.0))

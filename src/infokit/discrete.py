@@ -9,23 +9,32 @@ estimators (:mod:`infokit._estimators`) are O(K) functions of the counts.
 Samples: ``x`` is 1-D of any integer, bool, float or string dtype (each distinct value is a symbol;
 labels need not be dense or non-negative), or 2-D (n, d) with one joint symbol per row.
 
-Estimators (``estimator=``):
+Estimators (``estimator=``), n samples, counts c_i of the K observed symbols:
 
 - ``"plugin"``: maximum likelihood, H = log n - (1/n) sum c_i log c_i.
-- ``"miller_madow"``: plug-in + (K - 1)/(2n), K the observed symbols (Miller 1955).
+- ``"miller_madow"``: plug-in + (K - 1)/(2n), K the OBSERVED symbols (Miller 1955).
 - ``"grassberger"``: H = log n - (1/n) sum c_i G(c_i), G(c) = psi(c) + (1/2)(-1)^c
-  [psi((c+1)/2) - psi(c/2)] (Grassberger 2003, "Entropy estimates from insufficient samplings").
-- ``"chao_shen"``: coverage-adjusted Horvitz-Thompson (Chao & Shen 2003).
-- ``"shrinkage"``: James-Stein shrinkage toward uniform (Hausser & Strimmer 2009, JMLR 10).
-- ``"nsb"``: Nemenman-Shafee-Bialek Bayesian estimator (NIPS 2001 / PRE 2004).
-- ``"bayes"``: plug-in of the Dirichlet posterior mean (c_i + alpha)/(n + K alpha); needs ``alpha``.
+  [psi((c+1)/2) - psi(c/2)] (Grassberger 2003, arXiv:physics/0307138). G is evaluated
+  once per distinct count value. (dit's ``entropy_2`` uses psi(n) for log n.)
+- ``"chao_shen"``: coverage C = 1 - f1/n (f1 singletons; f1 = n - 1 if all are), p_i = C c_i/n,
+  H = -sum p_i log p_i / (1 - (1 - p_i)^n) (Chao & Shen 2003, Environ. Ecol. Stat. 10).
+- ``"shrinkage"``: James-Stein shrinkage of c_i/n toward 1/K with the Hausser-Strimmer intensity
+  lambda = (1 - sum p_i^2)/((n - 1) sum (1/K - p_i)^2) clipped to [0, 1] (Hausser & Strimmer
+  2009, JMLR 10). K = the observed symbols by default, as pyitlib and infomeasure do.
+- ``"nsb"``: Nemenman-Shafee-Bialek: the posterior mean of H under a mixture of Dirichlet(beta)
+  priors that is flat in the prior mean entropy (Nemenman, Shafee & Bialek, NIPS 14, 2002).
+  Integrated over log beta in log space from the posterior peak; stable at n = 10^7.
+- ``"bayes"``: plug-in of the Dirichlet posterior mean (c_i + alpha)/(n + K alpha); needs ``alpha``
+  (a real > 0, or "jeffreys" 1/2, "laplace" 1, "perks" 1/K, "minimax" sqrt(n)/K).
 
-Estimators that use an alphabet size K (``shrinkage``, ``nsb``, ``bayes``) take K = the number of
-observed symbols of each term; :func:`entropy` accepts ``n_symbols=`` to give K.
+The estimators that use an alphabet size K (``shrinkage``, ``nsb``, ``bayes``) take K = the number
+of observed symbols of each entropy term; :func:`entropy` accepts ``n_symbols=`` to give K.
 
 Bias-corrected estimators can return negative MI/CMI on independent data; values are not clipped.
 Use a permutation test (:mod:`infokit.stats`) to judge whether a small value is distinguishable
 from zero.
+
+Units: nats by default; ``base=2`` gives bits.
 """
 
 from __future__ import annotations
@@ -206,11 +215,34 @@ def conditional_entropy(
 ) -> Any:
     """Conditional entropy H(X | Given) = H(X, Given) - H(Given).
 
-    Both entropy terms are estimated with the same ``estimator``, so H(X, Y) = H(Y) + H(X | Y)
-    holds exactly for every estimator. ``x`` and ``given``: (n,) or (n, d) label arrays with the
-    same n. ``local=True`` (plug-in only) returns -log p_hat(x_i | given_i), shape (n,).
-    Cost: two counting passes and two O(K) estimates. Units: nats unless ``base`` is given.
-    See :func:`entropy` for the parameters. Reference: Cover & Thomas, eq. 2.10 and 2.14.
+    Parameters
+    ----------
+    x, given : array_like, shape (n,) or (n, d)
+        Paired samples (rows are joint symbols), the same n.
+    estimator : str
+        One of ``"plugin"``, ``"miller_madow"``, ``"grassberger"``, ``"chao_shen"``,
+        ``"shrinkage"``, ``"nsb"``, ``"bayes"`` (formulas in the module docstring). The same
+        estimator is used for every entropy term.
+    base : float, optional
+        Logarithm base of the result; None means nats, 2 bits.
+    alpha : float or str, optional
+        Dirichlet pseudo-count for ``estimator="bayes"`` (required there, > 0), or a named prior.
+    local : bool
+        If True return pointwise values, shape (n,), whose mean is the plug-in estimate. Only
+        ``estimator="plugin"`` has them (ValueError otherwise).
+    backend : {"auto", "cpp", "numpy"}
+        The counting kernel: compiled, or its numpy twin.
+
+    Returns
+    -------
+    float, or ndarray of shape (n,) when ``local=True``.
+
+    Notes
+    -----
+    Both terms use the same estimator, so H(X, Y) = H(Y) + H(X | Y) holds exactly for every
+    estimator. Pointwise: -log p_hat(x_i | given_i) = log c(given_i) - log c(x_i, given_i).
+    Cost: two counting passes, two O(K) estimates. Reference: Cover & Thomas, Elements of
+    Information Theory, eq. 2.10 and 2.14.
     """
     opts = _Options(estimator, base, alpha, local, backend)
     variables = _labels({"x": x, "given": given})
@@ -228,20 +260,41 @@ def mutual_information(
     local: bool = False,
     backend: str = "auto",
 ) -> Any:
-    """Mutual information I(X;Y), or conditional MI I(X;Y | Given).
+    """Mutual information I(X;Y), or conditional mutual information I(X;Y | Given).
 
-    I(X;Y) = H(X) + H(Y) - H(X,Y);
-    I(X;Y | Z) = H(X,Z) + H(Y,Z) - H(X,Y,Z) - H(Z),
-    every term estimated with the same ``estimator``. Without ``given`` one joint-count kernel call
-    produces the joint and both marginal histograms. Plug-in MI is biased upward by about
-    (K_xy - K_x - K_y + 1)/(2n); bias-corrected estimators may return negative values (not clipped).
+    Parameters
+    ----------
+    x, y : array_like, shape (n,) or (n, d)
+        Paired samples (rows are joint symbols), the same n.
+    given : array_like, shape (n,) or (n, d), optional
+        The conditioning variable Z.
+    estimator : str
+        One of ``"plugin"``, ``"miller_madow"``, ``"grassberger"``, ``"chao_shen"``,
+        ``"shrinkage"``, ``"nsb"``, ``"bayes"`` (formulas in the module docstring). The same
+        estimator is used for every entropy term.
+    base : float, optional
+        Logarithm base of the result; None means nats, 2 bits.
+    alpha : float or str, optional
+        Dirichlet pseudo-count for ``estimator="bayes"`` (required there, > 0), or a named prior.
+    local : bool
+        If True return pointwise values, shape (n,), whose mean is the plug-in estimate. Only
+        ``estimator="plugin"`` has them (ValueError otherwise).
+    backend : {"auto", "cpp", "numpy"}
+        The counting kernel: compiled, or its numpy twin.
 
-    ``local=True`` (plug-in only) returns the pointwise values log p(x,y)/(p(x)p(y)) (with
-    ``given``: log p(x,y|z)/(p(x|z)p(y|z))), shape (n,), whose mean is the plug-in estimate.
+    Returns
+    -------
+    float, or ndarray of shape (n,) when ``local=True``.
 
-    Cost: O(n) counting (one pass without ``given``, three with), then O(K) per term.
-    Units: nats unless ``base`` is given. See :func:`entropy` for the parameters.
-    Reference: Cover & Thomas, ch. 2.4 and 2.5; sklearn.metrics.mutual_info_score (plug-in).
+    Notes
+    -----
+    I(X;Y) = H(X) + H(Y) - H(X,Y) and I(X;Y | Z) = H(X,Z) + H(Y,Z) - H(X,Y,Z) - H(Z), every term
+    with the same estimator. Without ``given`` one joint-count kernel call produces the joint and
+    both marginal histograms. Plug-in MI equals ``sklearn.metrics.mutual_info_score`` and is
+    biased upward by about (K_xy - K_x - K_y + 1)/(2n); bias-corrected estimators may return
+    negative values (not clipped). Pointwise: log p(x,y)/(p(x)p(y)), with ``given``
+    log p(x,y|z)/(p(x|z)p(y|z)). Cost: O(n) counting (one pass without ``given``, three with),
+    then O(K) per term. Reference: Cover & Thomas, sections 2.4-2.5.
     """
     opts = _Options(estimator, base, alpha, local, backend)
     if given is None:
@@ -263,13 +316,36 @@ def total_correlation(
     local: bool = False,
     backend: str = "auto",
 ) -> Any:
-    """Total correlation (multi-information) C(X_1, ..., X_k) = sum_i H(X_i) - H(X_1, ..., X_k).
+    """Total correlation (multi-information) C = sum_i H(X_i) - H(X_1, ..., X_k).
 
-    Watanabe (1960), "Information theoretical analysis of multivariate correlation". Zero iff the
-    variables are independent (for the plug-in estimate: iff the empirical joint factorises).
-    Each argument is one variable: (n,) or (n, d) labels, all with the same n; at least two.
-    ``local=True`` (plug-in only): log p(x_1..x_k)/prod p(x_i) per sample.
-    Cost: k + 1 counting passes and k + 1 O(K) estimates. Units: nats unless ``base`` is given.
+    Parameters
+    ----------
+    *variables : array_like, shape (n,) or (n, d)
+        At least two variables, paired sample by sample (the same n).
+    estimator : str
+        One of ``"plugin"``, ``"miller_madow"``, ``"grassberger"``, ``"chao_shen"``,
+        ``"shrinkage"``, ``"nsb"``, ``"bayes"`` (formulas in the module docstring). The same
+        estimator is used for every entropy term.
+    base : float, optional
+        Logarithm base of the result; None means nats, 2 bits.
+    alpha : float or str, optional
+        Dirichlet pseudo-count for ``estimator="bayes"`` (required there, > 0), or a named prior.
+    local : bool
+        If True return pointwise values, shape (n,), whose mean is the plug-in estimate. Only
+        ``estimator="plugin"`` has them (ValueError otherwise).
+    backend : {"auto", "cpp", "numpy"}
+        The counting kernel: compiled, or its numpy twin.
+
+    Returns
+    -------
+    float, or ndarray of shape (n,) when ``local=True``.
+
+    Notes
+    -----
+    Zero iff the variables are independent (for the plug-in estimate: iff the empirical joint
+    factorises). Pointwise: log p(x_1..x_k)/prod_i p(x_i). Cost: k + 1 counting passes and k + 1
+    O(K) estimates. Reference: Watanabe (1960), IBM J. Res. Dev. 4, "Information theoretical
+    analysis of multivariate correlation".
     """
     opts = _Options(estimator, base, alpha, local, backend)
     if len(variables) < 2:
@@ -294,14 +370,37 @@ def interaction_information(
 ) -> Any:
     """Interaction information I(X;Y;Z) = I(X;Y | Z) - I(X;Y).
 
-    Sign convention: positive for synergy (X XOR Y = Z gives +log 2), negative for redundancy
-    (X = Y = Z gives -H(X)); this is the convention of Jakulin & Bratko (2003). It is symmetric in
-    x, y, z. Co-information (Bell 2003; McGill's I(X;Y;Z) as commonly stated, and
+    Parameters
+    ----------
+    x, y, z : array_like, shape (n,) or (n, d)
+        Paired samples (rows are joint symbols), the same n.
+    estimator : str
+        One of ``"plugin"``, ``"miller_madow"``, ``"grassberger"``, ``"chao_shen"``,
+        ``"shrinkage"``, ``"nsb"``, ``"bayes"`` (formulas in the module docstring). The same
+        estimator is used for every entropy term.
+    base : float, optional
+        Logarithm base of the result; None means nats, 2 bits.
+    alpha : float or str, optional
+        Dirichlet pseudo-count for ``estimator="bayes"`` (required there, > 0), or a named prior.
+    local : bool
+        If True return pointwise values, shape (n,), whose mean is the plug-in estimate. Only
+        ``estimator="plugin"`` has them (ValueError otherwise).
+    backend : {"auto", "cpp", "numpy"}
+        The counting kernel: compiled, or its numpy twin.
+
+    Returns
+    -------
+    float, or ndarray of shape (n,) when ``local=True``.
+
+    Notes
+    -----
+    Sign convention: positive for synergy (Z = X XOR Y of fair bits gives +log 2), negative for
+    redundancy (X = Y = Z gives -H(X)); the convention of Jakulin & Bratko (2003, "Quantifying and
+    visualizing attribute interactions"). Symmetric in x, y, z. Co-information (Bell 2003,
     ``dit.multivariate.coinformation``) is I(X;Y) - I(X;Y | Z), the NEGATIVE of this value.
 
     In entropies: -H(X) - H(Y) - H(Z) + H(X,Y) + H(X,Z) + H(Y,Z) - H(X,Y,Z), each with the same
-    ``estimator``. ``local=True`` (plug-in only) gives the pointwise values, shape (n,).
-    Cost: 4 counting passes, 7 O(K) estimates. Units: nats unless ``base`` is given.
+    estimator. Cost: 4 counting passes, 7 O(K) estimates.
     """
     opts = _Options(estimator, base, alpha, local, backend)
     variables = _labels({"x": x, "y": y, "z": z})
