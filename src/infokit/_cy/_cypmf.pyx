@@ -127,11 +127,11 @@ def mutual_information(const floating[:, :, ::1] joint, int n_threads=1):
         return out
     if nx == 0 or ny == 0:
         raise ValueError("joint tables must have at least one row and one column")
-    # Scratch for the column marginals: ny doubles for each thread the kernel may use.
+    # Scratch for the column marginals and their carries: 2 ny doubles per thread it may use.
     cdef size_t slots = min(<size_t>max(n_threads, 1), tables)
-    work_array = np.empty(slots * ny, dtype=np.float64)
+    work_array = np.empty(2 * slots * ny, dtype=np.float64)
     cdef double[::1] work = work_array
     with nogil:
-        mutual_information_tables(&joint[0, 0, 0], tables, nx, ny, &work[0], slots * ny, &o[0],
-                                  n_threads)
+        mutual_information_tables(&joint[0, 0, 0], tables, nx, ny, &work[0], 2 * slots * ny,
+                                  &o[0], n_threads)
     return out
