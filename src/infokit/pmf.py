@@ -18,7 +18,8 @@ Conventions shared by the whole module:
 - **Two tables** (``p`` and ``q``) broadcast against each other by numpy's rules on every axis
   but ``axis``, along which their lengths must be equal (no stretching of a length-1 axis into a
   uniform distribution): ``kl_divergence(batch_of_rows, one_reference_row)`` compares every row
-  with the reference. If their float dtypes differ, both are read as float64.
+  with the reference. ``axis`` counts in the broadcast shape (a negative ``axis`` means the same
+  axis in both). If their float dtypes differ, both are read as float64.
 - **Units.** ``base=None`` gives nats, ``base=2`` bits (any ``base > 0, != 1``).
 - **Backends.** ``backend="auto"`` runs the C++ kernels (through the Cython module
   ``infokit._cypmf``) when built, else their numpy twins; ``"cpp"`` or ``"numpy"`` forces one.
