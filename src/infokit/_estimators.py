@@ -136,11 +136,26 @@ def _xlogx_sum(p: np.ndarray) -> float:
     return float(np.sum(q * np.log(q)))
 
 
+def _count_profile(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct count values v and how many symbols have each (the count of counts).
+
+    Large tables of small counts (a 1000 x 1000 joint of 10^7 samples has ~50 distinct counts
+    among 10^6 cells) then cost one bincount instead of 10^6 logarithms.
+    """
+    top = int(c.max())
+    if top <= 4 * c.size:
+        multiplicity = np.bincount(c, minlength=top + 1)
+        values = np.flatnonzero(multiplicity)
+        return values, multiplicity[values]
+    return np.unique(c, return_counts=True)
+
+
 def plugin(c: np.ndarray) -> float:
-    """Maximum likelihood: H = log n - (1/n) sum c_i log c_i."""
-    n = float(c.sum())
-    cf = c.astype(np.float64)
-    return max(math.log(n) - float(np.sum(cf * np.log(cf))) / n, 0.0)
+    """Maximum likelihood: H = log n - (1/n) sum c_i log c_i (summed per distinct count)."""
+    values, multiplicity = _count_profile(c)
+    v = values.astype(np.float64)
+    n = float(np.sum(multiplicity * v))
+    return max(math.log(n) - float(np.sum(multiplicity * v * np.log(v))) / n, 0.0)
 
 
 def miller_madow(c: np.ndarray) -> float:
@@ -161,7 +176,7 @@ def _grassberger_g(v: np.ndarray) -> np.ndarray:
 def grassberger(c: np.ndarray) -> float:
     """H = log n - (1/n) sum c_i G(c_i); G is evaluated once per distinct count value."""
     n = float(c.sum())
-    values, multiplicity = np.unique(c, return_counts=True)
+    values, multiplicity = _count_profile(c)
     weighted = multiplicity.astype(np.float64) * values.astype(np.float64)
     return math.log(n) - float(np.sum(weighted * _grassberger_g(values))) / n
 
