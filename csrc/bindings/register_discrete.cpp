@@ -17,15 +17,16 @@ namespace {
 template <class T>
 using CArray = py::array_t<T, py::array::c_style>;
 
+// Hands a kernel's result vector to numpy without copying: the array owns the vector.
 template <class T>
-py::array_t<T> to_array(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
+py::array_t<T> to_array(infokit::scratch_vector<T>&& v) {
+  auto* owned = new infokit::scratch_vector<T>(std::move(v));
+  py::capsule owner(owned, [](void* p) { delete static_cast<infokit::scratch_vector<T>*>(p); });
+  return py::array_t<T>(static_cast<py::ssize_t>(owned->size()), owned->data(), owner);
 }
 
 template <class T>
-py::array_t<T> values_of(const std::vector<dk::u64>& keys) {
+py::array_t<T> values_of(const infokit::scratch_vector<dk::u64>& keys) {
   py::array_t<T> out(static_cast<py::ssize_t>(keys.size()));
   T* o = out.mutable_data();
   for (std::size_t j = 0; j < keys.size(); ++j) o[j] = dk::from_order_key<T>(keys[j]);
@@ -47,7 +48,7 @@ py::tuple histogram(const CArray<T>& x, int n_threads) {
     py::gil_scoped_release release;
     h = dk::histogram(n, dk::LabelKeys<T>{p}, n_threads);
   }
-  return py::make_tuple(values_of<T>(h.keys), to_array(h.counts));
+  return py::make_tuple(values_of<T>(h.keys), to_array(std::move(h.counts)));
 }
 
 template <class T>
@@ -62,7 +63,7 @@ py::tuple factorize(const CArray<T>& x, int n_threads) {
     const dk::LabelKeys<T> key{p};
     h = dk::factorize(n, key, dk::key_range(n, key, n_threads), c, n_threads);
   }
-  return py::make_tuple(codes, values_of<T>(h.keys), to_array(h.counts));
+  return py::make_tuple(codes, values_of<T>(h.keys), to_array(std::move(h.counts)));
 }
 
 template <class T>
@@ -76,7 +77,8 @@ py::tuple joint_counts(const CArray<T>& x, const CArray<T>& y, int n_threads) {
     py::gil_scoped_release release;
     jc = dk::joint_counts(px, py_, n, n_threads);
   }
-  return py::make_tuple(to_array(jc.joint), to_array(jc.x), to_array(jc.y));
+  return py::make_tuple(to_array(std::move(jc.joint)), to_array(std::move(jc.x)),
+                        to_array(std::move(jc.y)));
 }
 
 // Codes of the pairs (a[i], b[i]) of two dense code arrays, a in [0, ka), b in [0, kb).
@@ -98,7 +100,7 @@ py::tuple combine(const CArray<std::int64_t>& a, const CArray<std::int64_t>& b, 
     py::gil_scoped_release release;
     h = dk::factorize(n, dk::PairKeys{pa, pb, ukb}, dk::KeyRange{0, hi}, c, n_threads);
   }
-  return py::make_tuple(codes, to_array(h.counts));
+  return py::make_tuple(codes, to_array(std::move(h.counts)));
 }
 
 template <class T>

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "infokit/parallel.hpp"
+#include "infokit/scratch.hpp"
 
 namespace infokit::discrete {
 
@@ -107,8 +108,8 @@ inline u64 dense_limit(std::size_t n) {
 
 // Distinct keys in ascending order and how often each occurs.
 struct Histogram {
-  std::vector<u64> keys;
-  std::vector<i64> counts;
+  scratch_vector<u64> keys;
+  scratch_vector<i64> counts;
 };
 
 // Counts keys lo + r for r in [0, span) into total[r] (size span, zeroed by the caller).
@@ -121,7 +122,7 @@ void count_dense(std::size_t n, const KeyFn& key, u64 lo, std::size_t span, int 
   const std::size_t n_parts = std::max<std::size_t>(nt, (n + max_part - 1) / max_part);
   const int lanes = (span <= 4096 && n >= 4 * span) ? 4 : 1;
   const std::size_t table = lanes * span;
-  std::vector<std::uint32_t> partial(n_parts * table);
+  scratch_vector<std::uint32_t> partial(n_parts * table);
   parallel_for(static_cast<i64>(n_parts), nt, [&](i64 p) {
     std::uint32_t* t0 = partial.data() + p * table;
     const auto [b, e] = part_range(n, n_parts, p);
@@ -217,8 +218,8 @@ class KeyCounter {
     return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
   void rehash(std::size_t cap) {
-    std::vector<u64> old_keys = std::move(keys_);
-    std::vector<i64> old_counts = std::move(counts_);
+    scratch_vector<u64> old_keys = std::move(keys_);
+    scratch_vector<i64> old_counts = std::move(counts_);
     keys_.assign(cap, 0);
     counts_.assign(cap, 0);
     mask_ = cap - 1;
@@ -229,8 +230,8 @@ class KeyCounter {
       if (old_counts[s] != 0) add(old_keys[s], old_counts[s]);
   }
 
-  std::vector<u64> keys_;
-  std::vector<i64> counts_;
+  scratch_vector<u64> keys_;
+  scratch_vector<i64> counts_;
   std::size_t mask_ = 0;
   int shift_ = 64;
   std::size_t size_ = 0;
@@ -250,7 +251,7 @@ KeyCounter count_hashed(std::size_t n, const KeyFn& key, int n_threads) {
   return std::move(part[0]);
 }
 
-inline Histogram nonzero_bins(const std::vector<i64>& table, u64 lo) {
+inline Histogram nonzero_bins(const scratch_vector<i64>& table, u64 lo) {
   Histogram h;
   for (std::size_t r = 0; r < table.size(); ++r) {
     if (table[r] != 0) {
@@ -287,6 +288,19 @@ class GrowingTable {
     u64 v = 0;
     for (std::size_t l = 0; l < lanes_; ++l) v += c_[l * cells() + r * sy_ + c];
     return v;
+  }
+
+  bool inside_of(const GrowingTable& o) const noexcept {
+    return empty() || (x0_ >= o.x0_ && y0_ >= o.y0_ && x0_ - o.x0_ + sx_ <= o.sx_ &&
+                       y0_ - o.y0_ + sy_ <= o.sy_);
+  }
+
+  // Adds this table's counts into `dst`, whose box must contain this one (inside_of(dst)).
+  void add_to(GrowingTable& dst) const noexcept {
+    for (u64 r = 0; r < sx_; ++r) {
+      std::uint32_t* row = dst.c_.data() + (r + x0_ - dst.x0_) * dst.sy_ + (y0_ - dst.y0_);
+      for (u64 q = 0; q < sy_; ++q) row[q] += static_cast<std::uint32_t>(at(r, q));
+    }
   }
 
   // Counts items [b, e); false if the box outgrew the limit (the counts are then incomplete).
@@ -330,17 +344,6 @@ class GrowingTable {
         ++t3[a3 * sy + c3];
       }
     }
-    if (cells() > (std::size_t{1} << 16)) {
-      // A table beyond L2: prefetch the counter a few items ahead so misses overlap.
-      constexpr std::size_t ahead = 16;
-      for (; i + ahead < e; ++i) {
-        const u64 pa = kx(i + ahead) - x0, pc = ky(i + ahead) - y0;
-        if ((pa < sx) & (pc < sy)) __builtin_prefetch(t0 + pa * sy + pc, 1, 1);
-        const u64 a = kx(i) - x0, c = ky(i) - y0;
-        if (!((a < sx) & (c < sy))) return i;
-        ++t0[a * sy + c];
-      }
-    }
     for (; i < e; ++i) {
       const u64 a = kx(i) - x0, c = ky(i) - y0;
       if (!((a < sx) & (c < sy))) return i;
@@ -349,7 +352,7 @@ class GrowingTable {
     return e;
   }
 
-  // New [lo, lo + span) covering the old one and key k, widened to twice the old span when it grew.
+  // New [lo, lo + span) covering the old one and key k, widened by a quarter when it grew.
   static void widen(u64 lo, u64 span, u64 k, u64& nlo, u64& nspan, bool slack) {
     if (span == 0) {
       nlo = k;
@@ -360,7 +363,8 @@ class GrowingTable {
     u64 a = std::min(lo, k), z = std::max(hi, k);
     if (slack && (k < lo || k > hi)) {
       // Widths are compared as (last - first), never as a count, so nothing overflows.
-      const u64 want = 2 * span - 1;  // desired last - first
+      // A quarter more than the old span: few regrowths, and a table not much wider than the data.
+      const u64 want = span + span / 4;  // desired last - first
       if (z - a < want) {
         if (k < lo) {
           a = z >= want ? z - want : 0;
@@ -385,7 +389,7 @@ class GrowingTable {
     if (!ok) return false;
     const std::size_t ncells = static_cast<std::size_t>(nsx * nsy);
     const std::size_t nlanes = ncells <= 4096 ? 4 : 1;
-    std::vector<std::uint32_t> next(nlanes * ncells, 0);
+    scratch_vector<std::uint32_t> next(nlanes * ncells, 0);
     for (std::size_t l = 0; l < lanes_; ++l) {
       const std::uint32_t* src = c_.data() + l * cells();
       std::uint32_t* dst = next.data() + (l % nlanes) * ncells;
@@ -404,69 +408,107 @@ class GrowingTable {
   u64 limit_;
   u64 x0_ = 0, sx_ = 0, y0_ = 0, sy_ = 0;
   std::size_t lanes_ = 1;
-  std::vector<std::uint32_t> c_;
+  scratch_vector<std::uint32_t> c_;
 };
 
-// Sum of the per-part tables over the union of their boxes, row-major int64; false if that union
-// is wider than `limit` cells.
-struct DenseBox {
-  u64 x0 = 0, sx = 0, y0 = 0, sy = 0;
-  std::vector<i64> cells;
-};
-
-template <class KX, class KY>
-bool count_growing(std::size_t n, const KX& kx, const KY& ky, u64 limit, int n_threads,
-                   DenseBox& out) {
-  const int nt = threads_for(n, n_threads, kGrain);
-  const std::size_t max_part = std::size_t{1} << 31;  // uint32 counters
-  const std::size_t n_parts = std::max<std::size_t>(nt, (n + max_part - 1) / max_part);
-  std::vector<GrowingTable> part(n_parts, GrowingTable(limit));
-  std::vector<char> ok(n_parts, 1);
-  parallel_for(static_cast<i64>(n_parts), nt, [&](i64 p) {
-    const auto [b, e] = part_range(n, n_parts, p);
-    ok[p] = part[p].count(b, e, kx, ky);
-  });
-  u64 xlo = std::numeric_limits<u64>::max(), xhi = 0, ylo = xlo, yhi = 0;
-  for (std::size_t p = 0; p < n_parts; ++p) {
-    if (!ok[p]) return false;
-    if (part[p].empty()) continue;
-    xlo = std::min(xlo, part[p].x0());
-    xhi = std::max(xhi, part[p].x0() + (part[p].sx() - 1));
-    ylo = std::min(ylo, part[p].y0());
-    yhi = std::max(yhi, part[p].y0() + (part[p].sy() - 1));
-  }
-  if (xlo > xhi) return true;  // no items
-  const u64 sx = xhi - xlo, sy = yhi - ylo;
-  if (sx >= limit || sy >= limit || (sx + 1) * (sy + 1) > 2 * limit) return false;
-  out.x0 = xlo;
-  out.sx = sx + 1;
-  out.y0 = ylo;
-  out.sy = sy + 1;
-  out.cells.assign(static_cast<std::size_t>(out.sx * out.sy), 0);
-  // Rows of the union are split among threads; each adds every part's overlapping rows.
-  const int rt = threads_for(out.cells.size(), n_threads, kGrain);
-  parallel_for(rt, rt, [&](i64 t) {
-    const auto [rb, re] = part_range(static_cast<std::size_t>(out.sx), rt, t);
-    for (const auto& g : part) {
-      if (g.empty()) continue;
-      for (u64 r = 0; r < g.sx(); ++r) {
-        const u64 row = g.x0() - xlo + r;
-        if (row < rb || row >= re) continue;
-        i64* dst = out.cells.data() + row * out.sy + (g.y0() - ylo);
-        for (u64 q = 0; q < g.sy(); ++q) dst[q] += static_cast<i64>(g.at(r, q));
-      }
+// The per-part tables of one counting pass, summed. Parts whose boxes fit inside the first part's
+// are added into it (no new table); otherwise they are summed into an int64 table over the union.
+class GrownCounts {
+ public:
+  template <class KX, class KY>
+  bool count(std::size_t n, const KX& kx, const KY& ky, u64 limit, int n_threads) {
+    const int nt = threads_for(n, n_threads, kGrain);
+    const std::size_t max_part = std::size_t{1} << 31;  // uint32 counters
+    const std::size_t n_parts = std::max<std::size_t>(nt, (n + max_part - 1) / max_part);
+    parts_.assign(n_parts, GrowingTable(limit));
+    std::vector<char> ok(n_parts, 1);
+    parallel_for(static_cast<i64>(n_parts), nt, [&](i64 p) {
+      const auto [b, e] = part_range(n, n_parts, p);
+      ok[p] = parts_[p].count(b, e, kx, ky);
+    });
+    for (char o : ok)
+      if (!o) return false;
+    bool nested = n < max_part;  // the sum of all parts still fits a uint32 counter
+    for (const auto& g : parts_) nested = nested && g.inside_of(parts_[0]);
+    if (nested) {
+      for (std::size_t p = 1; p < n_parts; ++p) parts_[p].add_to(parts_[0]);
+      parts_.erase(parts_.begin() + 1, parts_.end());
+      x0_ = parts_[0].x0();
+      sx_ = parts_[0].sx();
+      y0_ = parts_[0].y0();
+      sy_ = parts_[0].sy();
+      return true;
     }
-  });
-  return true;
-}
+    return merge_union(limit, n_threads);
+  }
+
+  u64 x0() const noexcept { return x0_; }
+  u64 y0() const noexcept { return y0_; }
+  u64 sx() const noexcept { return sx_; }
+  u64 sy() const noexcept { return sy_; }
+
+  // Count of cell (r, c) of the box.
+  i64 at(u64 r, u64 c) const noexcept {
+    return merged_.empty() ? static_cast<i64>(parts_[0].at(r, c)) : merged_[r * sy_ + c];
+  }
+
+ private:
+  bool merge_union(u64 limit, int n_threads) {
+    u64 xlo = std::numeric_limits<u64>::max(), xhi = 0, ylo = xlo, yhi = 0;
+    for (const auto& g : parts_) {
+      if (g.empty()) continue;
+      xlo = std::min(xlo, g.x0());
+      xhi = std::max(xhi, g.x0() + (g.sx() - 1));
+      ylo = std::min(ylo, g.y0());
+      yhi = std::max(yhi, g.y0() + (g.sy() - 1));
+    }
+    const u64 dx = xhi - xlo, dy = yhi - ylo;
+    if (dx >= limit || dy >= limit || (dx + 1) * (dy + 1) > 2 * limit) return false;
+    x0_ = xlo;
+    sx_ = dx + 1;
+    y0_ = ylo;
+    sy_ = dy + 1;
+    merged_.assign(static_cast<std::size_t>(sx_ * sy_), 0);
+    // Rows of the union are split among threads; each adds every part's overlapping rows.
+    const int rt = threads_for(merged_.size(), n_threads, kGrain);
+    parallel_for(rt, rt, [&](i64 t) {
+      const auto [rb, re] = part_range(static_cast<std::size_t>(sx_), rt, t);
+      for (const auto& g : parts_) {
+        if (g.empty()) continue;
+        for (u64 r = 0; r < g.sx(); ++r) {
+          const u64 row = g.x0() - xlo + r;
+          if (row < rb || row >= re) continue;
+          i64* dst = merged_.data() + row * sy_ + (g.y0() - ylo);
+          for (u64 q = 0; q < g.sy(); ++q) dst[q] += static_cast<i64>(g.at(r, q));
+        }
+      }
+    });
+    return true;
+  }
+
+  std::vector<GrowingTable> parts_;
+  scratch_vector<i64> merged_;
+  u64 x0_ = 0, sx_ = 0, y0_ = 0, sy_ = 0;
+};
 
 // Histogram of the keys of n items, in one pass when the keys are narrow.
 template <class KeyFn>
 Histogram histogram(std::size_t n, const KeyFn& key, int n_threads) {
-  DenseBox box;
-  if (count_growing(n, key, ZeroKey{}, dense_limit(n), n_threads, box))
-    return nonzero_bins(box.cells, box.x0);
-  return count_hashed(n, key, n_threads).sorted();
+  if (n == 0) return {};
+  GrownCounts g;
+  if (!g.count(n, key, ZeroKey{}, dense_limit(n), n_threads))
+    return count_hashed(n, key, n_threads).sorted();
+  Histogram h;
+  h.keys.reserve(std::min<u64>(g.sx(), n));
+  h.counts.reserve(std::min<u64>(g.sx(), n));
+  for (u64 r = 0; r < g.sx(); ++r) {
+    const i64 c = g.at(r, 0);
+    if (c != 0) {
+      h.keys.push_back(g.x0() + r);
+      h.counts.push_back(c);
+    }
+  }
+  return h;
 }
 
 // Histogram of the keys of n items whose keys all lie in `range`.
@@ -475,7 +517,7 @@ Histogram histogram(std::size_t n, const KeyFn& key, KeyRange range, int n_threa
   if (n == 0 || range.empty()) return {};
   const u64 span = range.span();
   if (span <= dense_limit(n)) {
-    std::vector<i64> table(span, 0);
+    scratch_vector<i64> table(span, 0);
     count_dense(n, key, range.lo, span, n_threads, table.data());
     return nonzero_bins(table, range.lo);
   }
@@ -489,7 +531,7 @@ Histogram factorize(std::size_t n, const KeyFn& key, KeyRange range, i64* codes,
   const int nt = threads_for(n, n_threads, kGrain);
   const u64 span = range.span();
   if (span <= dense_limit(n)) {
-    std::vector<i64> table(span, 0);
+    scratch_vector<i64> table(span, 0);
     count_dense(n, key, range.lo, span, n_threads, table.data());
     Histogram h = nonzero_bins(table, range.lo);
     // Reuse the table as key -> code.
@@ -506,7 +548,7 @@ Histogram factorize(std::size_t n, const KeyFn& key, KeyRange range, i64* codes,
   }
   KeyCounter counter = count_hashed(n, key, n_threads);
   Histogram h = counter.sorted();
-  std::vector<i64> code_of_slot(counter.capacity(), 0);
+  scratch_vector<i64> code_of_slot(counter.capacity(), 0);
   for (std::size_t j = 0; j < h.keys.size(); ++j)
     code_of_slot[counter.find(h.keys[j])] = static_cast<i64>(j);
   parallel_for(nt, nt, [&](i64 t) {
@@ -521,7 +563,7 @@ Histogram factorize(std::size_t n, const KeyFn& key, KeyRange range, i64* codes,
 
 // Joint histogram of two label arrays plus both marginal histograms (counts only, keys ascending).
 struct JointCounts {
-  std::vector<i64> joint, x, y;
+  scratch_vector<i64> joint, x, y;
 };
 
 template <class TX, class TY>
@@ -530,15 +572,15 @@ JointCounts joint_counts(const TX* x, const TY* y, std::size_t n, int n_threads)
   if (n == 0) return out;
   const LabelKeys<TX> kx{x};
   const LabelKeys<TY> ky{y};
-  DenseBox box;
-  if (count_growing(n, kx, ky, dense_limit(n), n_threads, box)) {
+  GrownCounts g;
+  if (g.count(n, kx, ky, dense_limit(n), n_threads)) {
     // Narrow labels: the table is the joint histogram; margins are its row and column sums.
-    std::vector<i64> my(box.sy, 0);
-    for (u64 r = 0; r < box.sx; ++r) {
-      const i64* row = box.cells.data() + r * box.sy;
+    scratch_vector<i64> my(g.sy(), 0);
+    out.joint.reserve(std::min<u64>(g.sx() * g.sy(), n));
+    for (u64 r = 0; r < g.sx(); ++r) {
       i64 rowsum = 0;
-      for (u64 q = 0; q < box.sy; ++q) {
-        const i64 v = row[q];
+      for (u64 q = 0; q < g.sy(); ++q) {
+        const i64 v = g.at(r, q);
         if (v == 0) continue;
         out.joint.push_back(v);
         rowsum += v;
@@ -551,7 +593,7 @@ JointCounts joint_counts(const TX* x, const TY* y, std::size_t n, int n_threads)
     return out;
   }
   // Wide labels: dense codes per variable, then the pairs of codes.
-  std::vector<i64> a(n), b(n);
+  scratch_vector<i64> a(n), b(n);
   Histogram hx = factorize(n, kx, key_range(n, kx, n_threads), a.data(), n_threads);
   Histogram hy = factorize(n, ky, key_range(n, ky, n_threads), b.data(), n_threads);
   const u64 ka = hx.keys.size(), kb = hy.keys.size();
