@@ -50,10 +50,17 @@ inline T from_order_key(u64 k) noexcept {
   }
 }
 
+// Key sources. key(i) is the order-preserving key of item i; key(i) == raw(i) ^ flip, so that in a
+// hot loop the offset key(i) - lo equals raw(i) - (lo ^ flip) modulo 2^64 (xor with the top bit is
+// addition of 2^63) and the flip can be left out.
+
 // Reads keys from a label array.
 template <class T>
 struct LabelKeys {
   const T* x;
+  static constexpr u64 flip =
+      std::is_signed_v<T> && !std::is_same_v<T, bool> ? u64{1} << 63 : u64{0};
+  u64 raw(std::size_t i) const noexcept { return order_key(x[i]) ^ flip; }
   u64 operator()(std::size_t i) const noexcept { return order_key(x[i]); }
 };
 
@@ -62,6 +69,8 @@ struct PairKeys {
   const i64* a;
   const i64* b;
   u64 kb;
+  static constexpr u64 flip = 0;
+  u64 raw(std::size_t i) const noexcept { return (*this)(i); }
   u64 operator()(std::size_t i) const noexcept {
     return static_cast<u64>(a[i]) * kb + static_cast<u64>(b[i]);
   }
@@ -269,7 +278,10 @@ inline Histogram nonzero_bins(const scratch_vector<i64>& table, u64 lo) {
 // whenever a key falls outside it. The input is read once, with no separate min/max pass. A box
 // that would exceed `limit` cells makes the pass give up, and the caller takes the hashed route.
 
+// The second coordinate of a one-variable count.
 struct ZeroKey {
+  static constexpr u64 flip = 0;
+  u64 raw(std::size_t) const noexcept { return 0; }
   u64 operator()(std::size_t) const noexcept { return 0; }
 };
 
@@ -325,29 +337,43 @@ class GrowingTable {
   // Counts from i while every key falls inside the box; returns the index of the first that doesn't.
   template <class KX, class KY>
   std::size_t count_while_inside(std::size_t i, std::size_t e, const KX& kx, const KY& ky) {
-    const u64 x0 = x0_, y0 = y0_, sx = sx_, sy = sy_;
+    if constexpr (std::is_same_v<KY, ZeroKey>) {
+      return count_while_inside_1d(i, e, kx);
+    } else {
+      const u64 x0 = x0_ ^ KX::flip, y0 = y0_ ^ KY::flip, sx = sx_, sy = sy_;
+      std::uint32_t* t0 = c_.data();
+      for (; i < e; ++i) {
+        const u64 a = kx.raw(i) - x0, c = ky.raw(i) - y0;
+        if (!((a < sx) & (c < sy))) return i;
+        ++t0[a * sy + c];
+      }
+      return e;
+    }
+  }
+
+  template <class KX>
+  std::size_t count_while_inside_1d(std::size_t i, std::size_t e, const KX& kx) {
+    const u64 x0 = x0_ ^ KX::flip, sx = sx_;
     std::uint32_t* t0 = c_.data();
     if (lanes_ == 4) {
       // Four interleaved tables: consecutive equal keys land on different counters.
-      std::uint32_t* t1 = t0 + cells();
-      std::uint32_t* t2 = t1 + cells();
-      std::uint32_t* t3 = t2 + cells();
+      std::uint32_t* t1 = t0 + sx;
+      std::uint32_t* t2 = t1 + sx;
+      std::uint32_t* t3 = t2 + sx;
       for (; i + 4 <= e; i += 4) {
-        const u64 a0 = kx(i) - x0, a1 = kx(i + 1) - x0, a2 = kx(i + 2) - x0, a3 = kx(i + 3) - x0;
-        const u64 c0 = ky(i) - y0, c1 = ky(i + 1) - y0, c2 = ky(i + 2) - y0, c3 = ky(i + 3) - y0;
-        const bool inside = (a0 < sx) & (a1 < sx) & (a2 < sx) & (a3 < sx) & (c0 < sy) & (c1 < sy) &
-                            (c2 < sy) & (c3 < sy);
-        if (!inside) return i;
-        ++t0[a0 * sy + c0];
-        ++t1[a1 * sy + c1];
-        ++t2[a2 * sy + c2];
-        ++t3[a3 * sy + c3];
+        const u64 a0 = kx.raw(i) - x0, a1 = kx.raw(i + 1) - x0;
+        const u64 a2 = kx.raw(i + 2) - x0, a3 = kx.raw(i + 3) - x0;
+        if (!((a0 < sx) & (a1 < sx) & (a2 < sx) & (a3 < sx))) return i;
+        ++t0[a0];
+        ++t1[a1];
+        ++t2[a2];
+        ++t3[a3];
       }
     }
     for (; i < e; ++i) {
-      const u64 a = kx(i) - x0, c = ky(i) - y0;
-      if (!((a < sx) & (c < sy))) return i;
-      ++t0[a * sy + c];
+      const u64 a = kx.raw(i) - x0;
+      if (!(a < sx)) return i;
+      ++t0[a];
     }
     return e;
   }
@@ -388,7 +414,7 @@ class GrowingTable {
     }
     if (!ok) return false;
     const std::size_t ncells = static_cast<std::size_t>(nsx * nsy);
-    const std::size_t nlanes = ncells <= 4096 ? 4 : 1;
+    const std::size_t nlanes = nsy == 1 && ncells <= 4096 ? 4 : 1;  // lanes: 1-D tables only
     scratch_vector<std::uint32_t> next(nlanes * ncells, 0);
     for (std::size_t l = 0; l < lanes_; ++l) {
       const std::uint32_t* src = c_.data() + l * cells();
