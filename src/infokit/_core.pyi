@@ -25,3 +25,20 @@ def combine(
     kb: int,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+# --- matrix: tiled Gaussian kernel sums (csrc/include/infokit/matrix/gaussian_sums.hpp) ---------
+# x, y: 2-D C-contiguous float32 or float64 arrays of one dtype (no conversion); k = exp(-gamma d^2).
+def gaussian_cross_sum(
+    x: npt.NDArray[np.floating], y: npt.NDArray[np.floating], gamma: float, n_threads: int = 1
+) -> float: ...
+def gaussian_self_sum(x: npt.NDArray[np.floating], gamma: float, n_threads: int = 1) -> float: ...
+def gaussian_paired_sums(
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.floating],
+    gamma_x: float,
+    gamma_y: float,
+    n_threads: int = 1,
+) -> tuple[float, float, float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def gaussian_gram(
+    x: npt.NDArray[np.floating], gamma: float, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
