@@ -27,7 +27,7 @@ def combine(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
 # --- matrix: tiled Gaussian kernel sums (csrc/include/infokit/matrix/gaussian_sums.hpp) ---------
-# x, y: 2-D C-contiguous float32 or float64 arrays of one dtype (no conversion); k = exp(-gamma d^2).
+# x, y: 2-D C-contiguous float32/float64 arrays of one dtype (no conversion); k = exp(-gamma d^2).
 def gaussian_cross_sum(
     x: npt.NDArray[np.floating], y: npt.NDArray[np.floating], gamma: float, n_threads: int = 1
 ) -> float: ...
