@@ -222,7 +222,15 @@ def _density_matrix(x: np.ndarray, kernel: str, sigma: float | None, center: boo
 
 
 def _eigenvalues(a: F64) -> F64:
-    lam: F64 = np.clip(np.linalg.eigvalsh(a), 0.0, None)  # rounding can leave tiny negatives
+    """Eigenvalues of a symmetric PSD matrix; those within rounding of 0 are set to 0.
+
+    LAPACK leaves eigenvalues of size ~ n·eps·λ_max where the exact ones are 0; for orders
+    alpha < 1 they would add λ^alpha >> λ, so they are treated as the zeros they stand for
+    (the tolerance numpy.linalg.matrix_rank uses).
+    """
+    lam: F64 = np.asarray(np.linalg.eigvalsh(a), dtype=np.float64)
+    top = float(lam.max()) if lam.size else 0.0
+    lam[lam <= top * lam.size * np.finfo(np.float64).eps] = 0.0
     return lam
 
 
