@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "infokit/matrix/fast_exp.hpp"
 #include "infokit/parallel.hpp"
 
 namespace infokit::matrix {
@@ -55,37 +56,88 @@ class PackedColumns {
   std::vector<double> data_;
 };
 
-// dist[j] = ||row - column j of block b||^2 for the w columns of the block.
-inline void squared_distances(const double* row, const double* block, std::size_t d, std::size_t w,
+// Rows are processed kRows at a time, so that each packed column value loaded from memory serves
+// kRows distances.
+constexpr std::size_t kRows = 4;
+
+// Rows [i0, i0 + count) of x as double, row-major kRows x d; missing rows (count < kRows) repeat
+// the last one, and their results are ignored.
+template <class T>
+void load_rows(const T* x, std::size_t d, std::size_t i0, std::size_t count, double* out) {
+  for (std::size_t r = 0; r < kRows; ++r) {
+    const T* src = x + (i0 + std::min(r, count - 1)) * d;
+    for (std::size_t k = 0; k < d; ++k) out[r * d + k] = static_cast<double>(src[k]);
+  }
+}
+
+// dist[r * w + j] = ||row r - column j of the block||^2 for the kRows rows and the w columns.
+// Every entry sums its squared differences over k in ascending order, whichever path computes
+// it, so a value never depends on where it falls in a tile.
+inline void squared_distances(const double* rows, const double* block, std::size_t d, std::size_t w,
                               double* dist) {
-  std::fill(dist, dist + w, 0.0);
-  for (std::size_t k = 0; k < d; ++k) {
-    const double xk = row[k];
-    const double* col = block + k * w;
-    for (std::size_t j = 0; j < w; ++j) {
-      const double diff = xk - col[j];
-      dist[j] += diff * diff;
+  std::size_t j = 0;
+  for (; j + 4 <= w; j += 4) {
+    // A 4 x 4 register tile: 16 accumulators, one load of each column value per k.
+    double acc[kRows][4] = {};
+    for (std::size_t k = 0; k < d; ++k) {
+      const double* c = block + k * w + j;
+      const double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+      for (std::size_t r = 0; r < kRows; ++r) {
+        const double v = rows[r * d + k];
+        const double e0 = v - c0, e1 = v - c1, e2 = v - c2, e3 = v - c3;
+        acc[r][0] += e0 * e0;
+        acc[r][1] += e1 * e1;
+        acc[r][2] += e2 * e2;
+        acc[r][3] += e3 * e3;
+      }
+    }
+    for (std::size_t r = 0; r < kRows; ++r)
+      for (std::size_t q = 0; q < 4; ++q) dist[r * w + j + q] = acc[r][q];
+  }
+  for (; j < w; ++j) {
+    for (std::size_t r = 0; r < kRows; ++r) {
+      double acc = 0.0;
+      for (std::size_t k = 0; k < d; ++k) {
+        const double e = rows[r * d + k] - block[k * w + j];
+        acc += e * e;
+      }
+      dist[r * w + j] = acc;
     }
   }
 }
 
-template <class T>
-void row_to_double(const T* x, std::size_t d, double* out) {
-  for (std::size_t k = 0; k < d; ++k) out[k] = static_cast<double>(x[k]);
+// Sum with four interleaved accumulators (a fixed order, so the result is reproducible).
+inline double sum_of(const double* v, std::size_t w) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  std::size_t j = 0;
+  for (; j + 4 <= w; j += 4) {
+    s0 += v[j];
+    s1 += v[j + 1];
+    s2 += v[j + 2];
+    s3 += v[j + 3];
+  }
+  for (; j < w; ++j) s0 += v[j];
+  return (s0 + s1) + (s2 + s3);
 }
+
+// Scratch of one task: kRows packed rows and kRows x width distances.
+struct TileScratch {
+  TileScratch(std::size_t d, std::size_t width) : rows(kRows * d), dist(kRows * width) {}
+  std::vector<double> rows, dist;
+};
 
 // Sum over the tile (rows [i0, i1) of x) x (column block b) of exp(-gamma * dist).
 template <class T>
 double tile_sum(const T* x, std::size_t d, std::size_t i0, std::size_t i1, const PackedColumns& cols,
-                std::size_t b, double gamma, double* row, double* dist) {
+                std::size_t b, double gamma, TileScratch& scratch) {
   const std::size_t w = cols.block_size(b);
   double total = 0.0;
-  for (std::size_t i = i0; i < i1; ++i) {
-    row_to_double(x + i * d, d, row);
-    squared_distances(row, cols.block(b), d, w, dist);
-    double s = 0.0;
-    for (std::size_t j = 0; j < w; ++j) s += std::exp(-gamma * dist[j]);
-    total += s;
+  for (std::size_t i = i0; i < i1; i += kRows) {
+    const std::size_t count = std::min(kRows, i1 - i);
+    load_rows(x, d, i, count, scratch.rows.data());
+    squared_distances(scratch.rows.data(), cols.block(b), d, w, scratch.dist.data());
+    gaussian_in_place(scratch.dist.data(), count * w, gamma);
+    for (std::size_t r = 0; r < count; ++r) total += sum_of(scratch.dist.data() + r * w, w);
   }
   return total;
 }
@@ -101,12 +153,11 @@ double gaussian_cross_sum(const T* x, std::size_t nx, const T* y, std::size_t ny
   std::vector<double> partial(n_tasks, 0.0);
   const int nt = threads_for(nx * ny, n_threads, std::size_t{1} << 16);
   parallel_for(static_cast<std::int64_t>(n_tasks), nt, [&](std::int64_t t) {
-    std::vector<double> row(d), dist(cols.width());
+    TileScratch scratch(d, cols.width());
     const std::size_t i0 = static_cast<std::size_t>(t) * rows_per_task;
     const std::size_t i1 = std::min(nx, i0 + rows_per_task);
     double s = 0.0;
-    for (std::size_t b = 0; b < cols.blocks(); ++b)
-      s += tile_sum(x, d, i0, i1, cols, b, gamma, row.data(), dist.data());
+    for (std::size_t b = 0; b < cols.blocks(); ++b) s += tile_sum(x, d, i0, i1, cols, b, gamma, scratch);
     partial[static_cast<std::size_t>(t)] = s;
   });
   double total = 0.0;
@@ -126,7 +177,7 @@ double gaussian_self_sum(const T* x, std::size_t n, std::size_t d, double gamma,
   std::vector<double> partial(n_tasks, 0.0);
   const int nt = threads_for(n * n / 2, n_threads, std::size_t{1} << 16);
   parallel_for(static_cast<std::int64_t>(n_tasks), nt, [&](std::int64_t t) {
-    std::vector<double> row(d), dist(cols.width());
+    TileScratch scratch(d, cols.width());
     double s = 0.0;
     const std::size_t first = static_cast<std::size_t>(t), second = nb - 1 - first;
     // The middle block of an odd count is its own partner: visit it once.
@@ -134,9 +185,8 @@ double gaussian_self_sum(const T* x, std::size_t n, std::size_t d, double gamma,
     for (std::size_t v = 0; v < visits; ++v) {
       const std::size_t a = v == 0 ? first : second;
       const std::size_t i0 = cols.block_start(a), i1 = i0 + cols.block_size(a);
-      s += tile_sum(x, d, i0, i1, cols, a, gamma, row.data(), dist.data());
-      for (std::size_t b = a + 1; b < nb; ++b)
-        s += 2.0 * tile_sum(x, d, i0, i1, cols, b, gamma, row.data(), dist.data());
+      s += tile_sum(x, d, i0, i1, cols, a, gamma, scratch);
+      for (std::size_t b = a + 1; b < nb; ++b) s += 2.0 * tile_sum(x, d, i0, i1, cols, b, gamma, scratch);
     }
     partial[static_cast<std::size_t>(t)] = s;
   });
@@ -168,46 +218,45 @@ PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::siz
   std::vector<PairedSums> partial(n_tasks);
   const int nt = threads_for(n * n, n_threads, std::size_t{1} << 16);
   parallel_for(static_cast<std::int64_t>(n_tasks), nt, [&](std::int64_t t) {
-    std::vector<double> rx(dx), ry(dy), distx(width), disty(width);
+    TileScratch sx(dx, width), sy(dy, width);
+    std::vector<double> k_acc(kRows), l_acc(kRows);
     const std::size_t i0 = static_cast<std::size_t>(t) * rows_per_task;
     const std::size_t i1 = std::min(n, i0 + rows_per_task);
     PairedSums s;
-    for (std::size_t i = i0; i < i1; ++i) {
-      row_to_double(x + i * dx, dx, rx.data());
-      row_to_double(y + i * dy, dy, ry.data());
-      double krow = 0.0, lrow = 0.0;
+    for (std::size_t i = i0; i < i1; i += kRows) {
+      const std::size_t count = std::min(kRows, i1 - i);
+      load_rows(x, dx, i, count, sx.rows.data());
+      load_rows(y, dy, i, count, sy.rows.data());
+      std::fill(k_acc.begin(), k_acc.end(), 0.0);
+      std::fill(l_acc.begin(), l_acc.end(), 0.0);
       for (std::size_t b = 0; b < cx.blocks(); ++b) {
         const std::size_t w = cx.block_size(b);
-        std::fill(distx.begin(), distx.begin() + static_cast<std::ptrdiff_t>(w), 0.0);
-        std::fill(disty.begin(), disty.begin() + static_cast<std::ptrdiff_t>(w), 0.0);
-        for (std::size_t k = 0; k < dx; ++k) {
-          const double* col = cx.block(b) + k * w;
-          const double v = rx[k];
+        squared_distances(sx.rows.data(), cx.block(b), dx, w, sx.dist.data());
+        squared_distances(sy.rows.data(), cy.block(b), dy, w, sy.dist.data());
+        gaussian_in_place(sx.dist.data(), count * w, gamma_x);
+        gaussian_in_place(sy.dist.data(), count * w, gamma_y);
+        for (std::size_t r = 0; r < count; ++r) {
+          const double* kv = sx.dist.data() + r * w;
+          const double* lv = sy.dist.data() + r * w;
+          double kl = 0.0, kk = 0.0, ll = 0.0, ks = 0.0, ls = 0.0;
           for (std::size_t j = 0; j < w; ++j) {
-            const double diff = v - col[j];
-            distx[j] += diff * diff;
+            kl += kv[j] * lv[j];
+            kk += kv[j] * kv[j];
+            ll += lv[j] * lv[j];
+            ks += kv[j];
+            ls += lv[j];
           }
-        }
-        for (std::size_t k = 0; k < dy; ++k) {
-          const double* col = cy.block(b) + k * w;
-          const double v = ry[k];
-          for (std::size_t j = 0; j < w; ++j) {
-            const double diff = v - col[j];
-            disty[j] += diff * diff;
-          }
-        }
-        for (std::size_t j = 0; j < w; ++j) {
-          const double kv = std::exp(-gamma_x * distx[j]);
-          const double lv = std::exp(-gamma_y * disty[j]);
-          s.kl += kv * lv;
-          s.kk += kv * kv;
-          s.ll += lv * lv;
-          krow += kv;
-          lrow += lv;
+          s.kl += kl;
+          s.kk += kk;
+          s.ll += ll;
+          k_acc[r] += ks;
+          l_acc[r] += ls;
         }
       }
-      k_rows[i] = krow;
-      l_rows[i] = lrow;
+      for (std::size_t r = 0; r < count; ++r) {
+        k_rows[i + r] = k_acc[r];
+        l_rows[i + r] = l_acc[r];
+      }
     }
     partial[static_cast<std::size_t>(t)] = s;
   });
@@ -230,16 +279,18 @@ void gaussian_gram(const T* x, std::size_t n, std::size_t d, double gamma, doubl
   // Row i is written by the task of its block (upper part) and then mirrored below the diagonal
   // after all tasks finish, so no two threads write one entry.
   parallel_for(static_cast<std::int64_t>(nb), nt, [&](std::int64_t t) {
-    std::vector<double> row(d), dist(cols.width());
+    TileScratch scratch(d, cols.width());
     const std::size_t a = static_cast<std::size_t>(t);
     const std::size_t i0 = cols.block_start(a), i1 = i0 + cols.block_size(a);
-    for (std::size_t i = i0; i < i1; ++i) {
-      row_to_double(x + i * d, d, row.data());
+    for (std::size_t i = i0; i < i1; i += kRows) {
+      const std::size_t count = std::min(kRows, i1 - i);
+      load_rows(x, d, i, count, scratch.rows.data());
       for (std::size_t b = a; b < nb; ++b) {
         const std::size_t w = cols.block_size(b), j0 = cols.block_start(b);
-        squared_distances(row.data(), cols.block(b), d, w, dist.data());
-        double* o = out + i * n + j0;
-        for (std::size_t j = 0; j < w; ++j) o[j] = std::exp(-gamma * dist[j]);
+        squared_distances(scratch.rows.data(), cols.block(b), d, w, scratch.dist.data());
+        gaussian_in_place(scratch.dist.data(), count * w, gamma);
+        for (std::size_t r = 0; r < count; ++r)
+          std::copy(scratch.dist.data() + r * w, scratch.dist.data() + (r + 1) * w, out + (i + r) * n + j0);
       }
     }
   });
