@@ -73,7 +73,7 @@ void load_rows(const T* x, std::size_t d, std::size_t i0, std::size_t count, dou
 // dist[r * w + j] = ||row r - column j of the block||^2 for the kRows rows and the w columns.
 // Every entry sums its squared differences over k in ascending order, whichever path computes
 // it, so a value never depends on where it falls in a tile.
-inline void squared_distances(const double* rows, const double* block, std::size_t d, std::size_t w,
+INFOKIT_CLONES inline void squared_distances(const double* rows, const double* block, std::size_t d, std::size_t w,
                               double* dist) {
   std::size_t j = 0;
   for (; j + 4 <= w; j += 4) {
