@@ -14,10 +14,13 @@ F64 = npt.NDArray[np.float64]
 
 
 def _squared_distances(x: np.ndarray, y: np.ndarray) -> F64:
+    """Sums of squared coordinate differences, feature by feature (n x m temporaries only)."""
     a = np.asarray(x, dtype=np.float64)
     b = np.asarray(y, dtype=np.float64)
-    diff = a[:, None, :] - b[None, :, :]
-    out: F64 = np.einsum("ijk,ijk->ij", diff, diff)
+    out: F64 = np.zeros((a.shape[0], b.shape[0]))
+    for k in range(a.shape[1]):
+        diff = a[:, k, None] - b[None, :, k]
+        out += diff * diff
     return out
 
 

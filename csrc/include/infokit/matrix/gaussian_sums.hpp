@@ -202,8 +202,15 @@ struct PairedSums {
   double ll = 0.0;  // sum_ij L_ij^2
 };
 
-// One pass over all (i, j): the three sums above plus the row sums k_rows[i] = sum_j K_ij and
-// l_rows[i] = sum_j L_ij (each row is owned by one task, so no two threads write the same entry).
+// Fixed number of accumulation lanes of the paired sums (independent of the thread count, so the
+// results are too): each lane owns a share of the row blocks and its own length-n row-sum buffers.
+constexpr std::size_t kLanes = 8;
+
+// One pass over the tiles on and above the block diagonal (K and L are symmetric): the three sums
+// above plus the row sums k_rows[i] = sum_j K_ij and l_rows[i] = sum_j L_ij. An off-diagonal tile
+// counts twice in the sums and adds its row sums to its rows and its column sums to its columns,
+// in the buffers of the lane that owns it; the lanes are added up in lane order at the end.
+// Memory: 2 kLanes n doubles besides the packed inputs.
 template <class T>
 PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::size_t dy, std::size_t n,
                                 double gamma_x, double gamma_y, double* k_rows, double* l_rows,
@@ -213,58 +220,78 @@ PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::siz
   // Both packings use the same block width so that column block b covers the same samples.
   const std::size_t width = std::min(tile_width(dx), tile_width(dy));
   const PackedColumns cx(x, n, dx, width), cy(y, n, dy, width);
-  const std::size_t rows_per_task = width;
-  const std::size_t n_tasks = (n + rows_per_task - 1) / rows_per_task;
-  std::vector<PairedSums> partial(n_tasks);
-  const int nt = threads_for(n * n, n_threads, std::size_t{1} << 16);
-  parallel_for(static_cast<std::int64_t>(n_tasks), nt, [&](std::int64_t t) {
+  const std::size_t nb = cx.blocks();
+  const std::size_t n_pairs = (nb + 1) / 2;  // block a with block nb - 1 - a: equal work
+  std::vector<PairedSums> partial(kLanes);
+  std::vector<double> lane_k(kLanes * n, 0.0), lane_l(kLanes * n, 0.0);
+  const int nt = threads_for(n * n / 2, n_threads, std::size_t{1} << 16);
+  parallel_for(static_cast<std::int64_t>(kLanes), nt, [&](std::int64_t lane_index) {
+    const std::size_t lane = static_cast<std::size_t>(lane_index);
+    double* ksum = lane_k.data() + lane * n;
+    double* lsum = lane_l.data() + lane * n;
     TileScratch sx(dx, width), sy(dy, width);
-    std::vector<double> k_acc(kRows), l_acc(kRows);
-    const std::size_t i0 = static_cast<std::size_t>(t) * rows_per_task;
-    const std::size_t i1 = std::min(n, i0 + rows_per_task);
     PairedSums s;
-    for (std::size_t i = i0; i < i1; i += kRows) {
-      const std::size_t count = std::min(kRows, i1 - i);
-      load_rows(x, dx, i, count, sx.rows.data());
-      load_rows(y, dy, i, count, sy.rows.data());
-      std::fill(k_acc.begin(), k_acc.end(), 0.0);
-      std::fill(l_acc.begin(), l_acc.end(), 0.0);
-      for (std::size_t b = 0; b < cx.blocks(); ++b) {
-        const std::size_t w = cx.block_size(b);
-        squared_distances(sx.rows.data(), cx.block(b), dx, w, sx.dist.data());
-        squared_distances(sy.rows.data(), cy.block(b), dy, w, sy.dist.data());
-        gaussian_in_place(sx.dist.data(), count * w, gamma_x);
-        gaussian_in_place(sy.dist.data(), count * w, gamma_y);
-        for (std::size_t r = 0; r < count; ++r) {
-          const double* kv = sx.dist.data() + r * w;
-          const double* lv = sy.dist.data() + r * w;
-          double kl = 0.0, kk = 0.0, ll = 0.0, ks = 0.0, ls = 0.0;
-          for (std::size_t j = 0; j < w; ++j) {
-            kl += kv[j] * lv[j];
-            kk += kv[j] * kv[j];
-            ll += lv[j] * lv[j];
-            ks += kv[j];
-            ls += lv[j];
+    for (std::size_t pair = lane; pair < n_pairs; pair += kLanes) {
+      const std::size_t first = pair, second = nb - 1 - pair;
+      const std::size_t visits = first == second ? 1 : 2;
+      for (std::size_t v = 0; v < visits; ++v) {
+        const std::size_t a = v == 0 ? first : second;
+        const std::size_t i0 = cx.block_start(a), i1 = i0 + cx.block_size(a);
+        for (std::size_t i = i0; i < i1; i += kRows) {
+          const std::size_t count = std::min(kRows, i1 - i);
+          load_rows(x, dx, i, count, sx.rows.data());
+          load_rows(y, dy, i, count, sy.rows.data());
+          for (std::size_t b = a; b < nb; ++b) {
+            const std::size_t w = cx.block_size(b), j0 = cx.block_start(b);
+            squared_distances(sx.rows.data(), cx.block(b), dx, w, sx.dist.data());
+            squared_distances(sy.rows.data(), cy.block(b), dy, w, sy.dist.data());
+            gaussian_in_place(sx.dist.data(), count * w, gamma_x);
+            gaussian_in_place(sy.dist.data(), count * w, gamma_y);
+            const double twice = b == a ? 1.0 : 2.0;  // the mirror tile below the diagonal
+            for (std::size_t r = 0; r < count; ++r) {
+              const double* kv = sx.dist.data() + r * w;
+              const double* lv = sy.dist.data() + r * w;
+              double kl = 0.0, kk = 0.0, ll = 0.0, ks = 0.0, ls = 0.0;
+              for (std::size_t j = 0; j < w; ++j) {
+                kl += kv[j] * lv[j];
+                kk += kv[j] * kv[j];
+                ll += lv[j] * lv[j];
+                ks += kv[j];
+                ls += lv[j];
+              }
+              s.kl += twice * kl;
+              s.kk += twice * kk;
+              s.ll += twice * ll;
+              ksum[i + r] += ks;
+              lsum[i + r] += ls;
+              if (b != a) {  // the mirror tile's rows are this tile's columns
+                for (std::size_t j = 0; j < w; ++j) {
+                  ksum[j0 + j] += kv[j];
+                  lsum[j0 + j] += lv[j];
+                }
+              }
+            }
           }
-          s.kl += kl;
-          s.kk += kk;
-          s.ll += ll;
-          k_acc[r] += ks;
-          l_acc[r] += ls;
         }
       }
-      for (std::size_t r = 0; r < count; ++r) {
-        k_rows[i + r] = k_acc[r];
-        l_rows[i + r] = l_acc[r];
-      }
     }
-    partial[static_cast<std::size_t>(t)] = s;
+    partial[lane] = s;
   });
   for (const PairedSums& p : partial) {
     result.kl += p.kl;
     result.kk += p.kk;
     result.ll += p.ll;
   }
+  parallel_for(static_cast<std::int64_t>(n), nt, [&](std::int64_t t) {
+    const std::size_t i = static_cast<std::size_t>(t);
+    double k = 0.0, l = 0.0;
+    for (std::size_t lane = 0; lane < kLanes; ++lane) {
+      k += lane_k[lane * n + i];
+      l += lane_l[lane * n + i];
+    }
+    k_rows[i] = k;
+    l_rows[i] = l;
+  });
   return result;
 }
 
