@@ -88,7 +88,26 @@ py::array_t<double> gram(const CArray<T>& x, double gamma, int n_threads) {
 }
 
 template <class T>
+py::array_t<double> matvec(const CArray<T>& x, const CArray<double>& v, double gamma, int n_threads) {
+  const Shape sx = shape_2d(x, "x"), sv = shape_2d(v, "v");
+  if (sv.n != sx.n) throw std::invalid_argument("v must have as many rows as x");
+  check_gamma(gamma, "gamma");
+  py::array_t<double> out({static_cast<py::ssize_t>(sv.n), static_cast<py::ssize_t>(sv.d)});
+  const T* px = x.data();
+  const double* pv = v.data();
+  double* po = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    mk::gaussian_matvec(px, sx.n, sx.d, gamma, pv, sv.d, po, n_threads);
+  }
+  return out;
+}
+
+template <class T>
 void register_real_type(py::module_& m) {
+  m.def("gaussian_matvec", &matvec<T>, py::arg("x").noconvert(), py::arg("v").noconvert(),
+        py::arg("gamma"), py::arg("n_threads") = 1,
+        "K @ v for the Gaussian Gram K of x and v (n, p) float64, without forming K.");
   m.def("gaussian_cross_sum", &cross_sum<T>, py::arg("x").noconvert(), py::arg("y").noconvert(),
         py::arg("gamma"), py::arg("n_threads") = 1,
         "sum_ij exp(-gamma ||x_i - y_j||^2), tiled, O(n d) memory.");

@@ -42,3 +42,6 @@ def gaussian_paired_sums(
 def gaussian_gram(
     x: npt.NDArray[np.floating], gamma: float, n_threads: int = 1
 ) -> npt.NDArray[np.float64]: ...
+def gaussian_matvec(
+    x: npt.NDArray[np.floating], v: npt.NDArray[np.float64], gamma: float, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...

@@ -49,10 +49,12 @@ from ._validation import check_base, check_positive_int, check_same_length, to_b
 
 __all__ = [
     "NuclearNormMetric",
+    "SpectralEstimate",
     "cauchy_schwarz_divergence",
     "cauchy_schwarz_mutual_information",
     "cka",
     "diffusion_spectral_entropy",
+    "diffusion_spectral_entropy_estimate",
     "diffusion_spectral_mutual_information",
     "effective_rank",
     "hsic",
@@ -61,6 +63,7 @@ __all__ = [
     "mmd",
     "nuclear_norm_metric",
     "renyi_entropy",
+    "renyi_entropy_estimate",
     "von_neumann_entropy",
 ]
 
@@ -708,6 +711,265 @@ def diffusion_spectral_mutual_information(
         )
         total += (m / n) * (float(reference) - conditional)
     return float(to_base(total, b))
+
+
+# --- stochastic Lanczos quadrature (large n) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpectralEstimate:
+    """A spectral quantity estimated by stochastic Lanczos quadrature.
+
+    ``value`` is the estimate and ``error`` its standard error over the random probes (the
+    Monte Carlo part, which dominates once ``n_steps`` Lanczos steps resolve the spectrum):
+    about 95 % of runs land within 2 ``error`` of the exact value. Same units as ``value``.
+    """
+
+    value: float
+    error: float
+    n_probes: int
+    n_steps: int
+
+
+def _lanczos_nodes(
+    matvec: Any, n: int, n_probes: int, n_steps: int, rng: np.random.Generator
+) -> list[tuple[F64, F64]]:
+    """Gauss quadrature nodes and weights of ``n_probes`` Rademacher probes (one per column).
+
+    Runs the probes' Lanczos recursions side by side (one block matvec per step), without
+    reorthogonalisation: Gauss quadrature from finite-precision Lanczos stays accurate for
+    smooth f (Meurant and Strakoš 2006), and memory stays O(n p). A probe whose Krylov space
+    closes early (tiny β) stops there.
+    """
+    from scipy.linalg import eigh_tridiagonal
+
+    steps = min(n_steps, n)
+    q = rng.choice([-1.0, 1.0], size=(n, n_probes)) / math.sqrt(n)
+    q_prev = np.zeros_like(q)
+    beta_prev = np.zeros(n_probes)
+    alphas = np.zeros((steps, n_probes))
+    betas = np.zeros((steps, n_probes))
+    length = np.full(n_probes, steps)
+    for k in range(steps):
+        w = matvec(q) - beta_prev * q_prev
+        alpha = np.einsum("ij,ij->j", q, w)
+        w -= alpha * q
+        alphas[k] = alpha
+        beta = np.sqrt(np.einsum("ij,ij->j", w, w))
+        betas[k] = beta
+        closed = (beta <= 1e-12 * np.maximum(np.abs(alpha), 1e-300)) & (length == steps)
+        length[closed] = k + 1
+        safe = np.where(beta > 0.0, beta, 1.0)
+        q_prev, q, beta_prev = q, w / safe, beta
+    out = []
+    for i in range(n_probes):
+        m = int(length[i])
+        if m == 1:
+            nodes, vectors = alphas[:1, i], np.ones((1, 1))
+        else:
+            nodes, vectors = eigh_tridiagonal(alphas[:m, i], betas[: m - 1, i])
+        out.append((np.asarray(nodes, dtype=np.float64), np.asarray(vectors[0] ** 2)))
+    return out
+
+
+def _probe_traces(quadrature: list[tuple[F64, F64]], n: int, funcs: list[Any]) -> F64:
+    """(n_probes, len(funcs)): each probe's estimate n Σ_k w_k f(θ_k) of tr f(A)."""
+    out = np.empty((len(quadrature), len(funcs)))
+    for i, (nodes, weights) in enumerate(quadrature):
+        for j, f in enumerate(funcs):
+            out[i, j] = n * float(weights @ f(nodes))
+    return out
+
+
+def _xlogx(lam: F64) -> F64:
+    lam = np.clip(lam, 0.0, None)
+    out: F64 = np.where(lam > 0.0, lam * np.log(np.where(lam > 0.0, lam, 1.0)), 0.0)
+    return out
+
+
+def _ratio_error(samples: F64, value_of: Any) -> float:
+    """Delta-method standard error of value_of(mean of the columns) over the probes (rows)."""
+    p = samples.shape[0]
+    if p < 2:
+        return math.inf
+    mean = samples.mean(axis=0)
+    eps = 1e-7 * np.maximum(np.abs(mean), 1e-300)
+    grad = np.array(
+        [
+            (
+                value_of(mean + eps[j] * np.eye(len(mean))[j])
+                - value_of(mean - eps[j] * np.eye(len(mean))[j])
+            )
+            / (2 * eps[j])
+            for j in range(len(mean))
+        ]
+    )
+    cov = np.atleast_2d(np.cov(samples, rowvar=False))
+    return float(math.sqrt(max(float(grad @ cov @ grad), 0.0) / p))
+
+
+def _slq_settings(n_probes: Any, n_steps: Any) -> tuple[int, int]:
+    return check_positive_int(n_probes, "n_probes", 2), check_positive_int(n_steps, "n_steps", 2)
+
+
+def renyi_entropy_estimate(
+    X: Any,
+    alpha: float = 1.0,
+    *,
+    sigma: float | None = None,
+    n_probes: int = 16,
+    n_steps: int = 30,
+    seed: int | np.random.Generator | None = None,
+    base: float | None = None,
+    backend: str = "auto",
+) -> SpectralEstimate:
+    """Gaussian-kernel matrix Rényi entropy (alpha = 1: von Neumann) by stochastic Lanczos.
+
+    Estimates ``tr f(A)`` for A = K / n, f(λ) = −λ log λ or λ^α, as the mean over ``n_probes``
+    Rademacher probes z of ``zᵀ f(A) z``, each by an ``n_steps``-point Gauss quadrature from
+    Lanczos. The products K v are tiled kernel sums (C++; O(n (d + p)) memory, never the n x n
+    matrix), so large n runs where ``eigvalsh`` cannot. ``error`` is the probes' standard error
+    (delta method through the logarithm for alpha != 1). Caveat: when one eigenvalue dominates
+    (a wide bandwidth), the probe variance of tr A^alpha is large for alpha != 1 (about 30-50 %
+    with 24 probes in the tests; deflating the top eigenvectors would cure it and is not done
+    yet); von Neumann is well behaved. For alpha = 2 use :func:`renyi_entropy`, which is exact
+    in O(n d) memory.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    alpha : float
+        Order > 0; 1 is von Neumann.
+    sigma : float, optional
+        Bandwidth; default :func:`median_bandwidth`.
+    n_probes, n_steps : int
+        Probes (>= 2) and Lanczos steps per probe.
+    seed : int or numpy.random.Generator, optional
+    base : float, optional
+    backend : "auto", "cpp" or "numpy"
+
+    Returns
+    -------
+    SpectralEstimate
+        Cost O(n_steps n² (d + n_probes)) time.
+
+    References
+    ----------
+    S. Ubaru, J. Chen, Y. Saad (2017), "Fast estimation of tr(f(A)) via stochastic Lanczos
+    quadrature", SIAM J. Matrix Anal. Appl. 38.
+    """
+    a = _check_alpha(alpha)
+    probes, steps = _slq_settings(n_probes, n_steps)
+    s = _check_sigma(sigma, "sigma")
+    b = check_base(base)
+    x = _as_samples(X, "X")
+    n = x.shape[0]
+    mod = _kernels(backend)
+    g = _gamma(_bandwidth(x, s))
+    threads = get_num_threads()
+
+    def matvec(v: F64) -> F64:
+        out: F64 = mod.gaussian_matvec(x, np.ascontiguousarray(v), g, n_threads=threads) / n
+        return out
+
+    quad = _lanczos_nodes(matvec, n, probes, steps, np.random.default_rng(seed))
+    if a == 1.0:
+        traces = _probe_traces(quad, n, [lambda lam: -_xlogx(lam)])[:, 0]
+        value = float(traces.mean())
+        error = float(traces.std(ddof=1) / math.sqrt(probes))
+    else:
+        traces = _probe_traces(quad, n, [lambda lam: np.clip(lam, 0.0, None) ** a])
+
+        def entropy(m: F64) -> float:
+            return math.log(float(m[0])) / (1.0 - a)
+
+        value = entropy(traces.mean(axis=0))
+        error = _ratio_error(traces, entropy)
+    return SpectralEstimate(
+        value=float(to_base(value, b)),
+        error=float(to_base(error, b)),
+        n_probes=probes,
+        n_steps=steps,
+    )
+
+
+def diffusion_spectral_entropy_estimate(
+    X: Any,
+    *,
+    t: int = 1,
+    sigma: float | None = None,
+    n_probes: int = 16,
+    n_steps: int = 30,
+    seed: int | np.random.Generator | None = None,
+    base: float | None = None,
+    convention: str = "infokit",
+    backend: str = "auto",
+) -> SpectralEstimate:
+    """Diffusion spectral entropy (see :func:`diffusion_spectral_entropy`) by stochastic Lanczos
+    quadrature, for n too large for ``eigvalsh``.
+
+    With Z = tr |K|^t and W = tr |K|^t log |K|^t for the symmetric diffusion operator
+    K = D^{-1/2} G D^{-1/2}, DSE = log Z − W / Z; both traces come from the same Lanczos runs
+    (products with G are tiled kernel sums, O(n (d + p)) memory), and ``error`` is the probes'
+    standard error by the delta method. The known top eigenpair of K (eigenvalue 1, vector
+    ∝ √D) is deflated exactly before probing.
+
+    Parameters
+    ----------
+    X, t, sigma, base, convention, backend
+        As in :func:`diffusion_spectral_entropy`.
+    n_probes, n_steps : int
+        Probes (>= 2) and Lanczos steps per probe.
+    seed : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    SpectralEstimate
+        Cost O(n_steps n² (d + n_probes)) time.
+
+    References
+    ----------
+    D. Liao, C. Liu, et al. (2023), P07; S. Ubaru, J. Chen, Y. Saad (2017), SIAM J. Matrix Anal.
+    Appl. 38.
+    """
+    t = _check_t(t)
+    probes, steps = _slq_settings(n_probes, n_steps)
+    s, b = _paper_defaults(convention, _check_sigma(sigma, "sigma"), base)
+    b = check_base(b)
+    x = _as_samples(X, "X")
+    n = x.shape[0]
+    mod = _kernels(backend)
+    g = _gamma(_bandwidth(x, s))
+    threads = get_num_threads()
+    degree = mod.gaussian_matvec(x, np.ones((n, 1)), g, n_threads=threads)[:, 0]
+    scale = 1.0 / np.sqrt(degree)
+    # K has the exact top eigenpair (1, √D / ‖√D‖): it is deflated, so the probes only see the
+    # rest of the spectrum (its dominance would otherwise swamp the probe variance).
+    top = np.sqrt(degree) / math.sqrt(float(degree.sum()))
+
+    def matvec(v: F64) -> F64:
+        v = v - np.outer(top, top @ v)
+        inner = np.ascontiguousarray(v * scale[:, None])
+        out: F64 = mod.gaussian_matvec(x, inner, g, n_threads=threads) * scale[:, None]
+        return out - np.outer(top, top @ out)
+
+    quad = _lanczos_nodes(matvec, n, probes, steps, np.random.default_rng(seed))
+    traces = _probe_traces(
+        quad, n, [lambda lam: np.abs(lam) ** t, lambda lam: _xlogx(np.abs(lam) ** t)]
+    )
+    traces[:, 0] += 1.0  # the deflated eigenvalue 1: |1|^t = 1, and 1 log 1 = 0
+
+    def dse(m: F64) -> float:
+        return math.log(float(m[0])) - float(m[1]) / float(m[0])
+
+    value = dse(traces.mean(axis=0))
+    error = _ratio_error(traces, dse)
+    return SpectralEstimate(
+        value=float(to_base(value, b)),
+        error=float(to_base(error, b)),
+        n_probes=probes,
+        n_steps=steps,
+    )
 
 
 # --- kernel sums -------------------------------------------------------------------------------

@@ -36,6 +36,14 @@ def gaussian_gram(x: np.ndarray, gamma: float, n_threads: int = 1) -> F64:
     return gram
 
 
+def gaussian_matvec(x: np.ndarray, v: np.ndarray, gamma: float, n_threads: int = 1) -> F64:
+    """K @ v for the Gaussian Gram K of x and v of shape (n, p)."""
+    if v.ndim != 2 or v.shape[0] != x.shape[0]:
+        raise ValueError("v must have as many rows as x")
+    out: F64 = gaussian_gram(x, gamma) @ v
+    return out
+
+
 def gaussian_cross_sum(x: np.ndarray, y: np.ndarray, gamma: float, n_threads: int = 1) -> float:
     """sum_ij exp(-gamma ||x_i - y_j||^2)."""
     _check_gamma(gamma, "gamma")

@@ -11,8 +11,9 @@
 
 namespace infokit::matrix {
 
-// Hot loops are compiled twice on x86-64 GCC: for AVX2 (x86-64-v3) and for the baseline, picked at
-// load time (ifunc). No FMA contraction in either (ISO C++ mode), so both give the same bits.
+// Hot loops are compiled twice on x86-64 GCC: for AVX2 + FMA (x86-64-v3) and for the baseline,
+// picked at load time (ifunc). The FMA clone rounds differently in the last bits, so results can
+// differ between CPUs (never between thread counts on one machine).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(INFOKIT_NO_CLONES)
 #define INFOKIT_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else

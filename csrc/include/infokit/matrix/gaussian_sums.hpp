@@ -295,6 +295,45 @@ PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::siz
   return result;
 }
 
+// out = K v for the Gaussian Gram K of x (n x d) and a block of p vectors v (n x p, row-major):
+// the matrix-vector products of stochastic Lanczos quadrature, without forming K. Each task owns
+// a block of output rows (full rows: no symmetry, so no two tasks write one entry).
+template <class T>
+void gaussian_matvec(const T* x, std::size_t n, std::size_t d, double gamma, const double* v,
+                     std::size_t p, double* out, int n_threads) {
+  if (n == 0) return;
+  const PackedColumns cols(x, n, d);
+  const std::size_t nb = cols.blocks();
+  const int nt = threads_for(n * n, n_threads, std::size_t{1} << 16);
+  parallel_for(static_cast<std::int64_t>(nb), nt, [&](std::int64_t t) {
+    TileScratch scratch(d, cols.width());
+    std::vector<double> acc(kRows * p);
+    const std::size_t a = static_cast<std::size_t>(t);
+    const std::size_t i0 = cols.block_start(a), i1 = i0 + cols.block_size(a);
+    for (std::size_t i = i0; i < i1; i += kRows) {
+      const std::size_t count = std::min(kRows, i1 - i);
+      load_rows(x, d, i, count, scratch.rows.data());
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (std::size_t b = 0; b < nb; ++b) {
+        const std::size_t w = cols.block_size(b), j0 = cols.block_start(b);
+        squared_distances(scratch.rows.data(), cols.block(b), d, w, scratch.dist.data());
+        gaussian_in_place(scratch.dist.data(), count * w, gamma);
+        for (std::size_t r = 0; r < count; ++r) {
+          const double* k = scratch.dist.data() + r * w;
+          double* o = acc.data() + r * p;
+          for (std::size_t j = 0; j < w; ++j) {
+            const double kj = k[j];
+            const double* vj = v + (j0 + j) * p;
+            for (std::size_t q = 0; q < p; ++q) o[q] += kj * vj[q];
+          }
+        }
+      }
+      for (std::size_t r = 0; r < count; ++r)
+        std::copy(acc.data() + r * p, acc.data() + (r + 1) * p, out + (i + r) * p);
+    }
+  });
+}
+
 // The full Gaussian Gram matrix of x (n x d) into out (n x n, row-major, double): for the spectral
 // quantities, which need the matrix itself. Tiles above the diagonal are computed and mirrored.
 template <class T>
