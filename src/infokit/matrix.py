@@ -12,8 +12,10 @@ Two families live here:
   linear kernel the route is chosen by ``min(n, d)``: the ``d x d`` covariance ``ZᵀZ`` or the
   ``n x n`` Gram matrix ``ZZᵀ``, which share their non-zero spectrum, so both give the same value.
   Gaussian-kernel spectra need the ``n x n`` matrix: O(n²) memory and O(n³) time. Rényi order 2
-  never needs eigenvalues (``S₂ = -log ‖A‖_F²``) and runs in O(n) memory. Stochastic Lanczos
-  quadrature for large n is not implemented yet.
+  never needs eigenvalues (``S₂ = -log ‖A‖_F²``) and runs in O(n) memory. For large n,
+  :func:`renyi_entropy_estimate` and :func:`diffusion_spectral_entropy_estimate` use stochastic
+  Lanczos quadrature on tiled kernel products (O(n d) memory) and report a standard error; the
+  exact functions never switch to them silently.
 - **Kernel sums** (MMD, HSIC, kernel CKA, the Cauchy–Schwarz divergence and mutual information)
   are sums of Gaussian kernel entries. The C++ kernels fuse distance, exponential and summation
   tile by tile: O(n d) extra memory, never an ``n x n`` matrix, so n = 10⁵ runs. The numpy twins
