@@ -210,6 +210,38 @@ struct PairedSums {
   double ll = 0.0;  // sum_ij L_ij^2
 };
 
+// Σ k l, Σ k², Σ l², Σ k, Σ l over one tile row (4-lane partial sums, combined in a fixed order).
+INFOKIT_CLONES inline void paired_row_sums(const double* kv, const double* lv, std::size_t w,
+                                           double& kl, double& kk, double& ll, double& ks,
+                                           double& ls) {
+  std::size_t j = 0;
+#if defined(__GNUC__)
+  v4d a_kl = {0.0, 0.0, 0.0, 0.0}, a_kk = a_kl, a_ll = a_kl, a_ks = a_kl, a_ls = a_kl;
+  for (; j + 4 <= w; j += 4) {
+    v4d k, l;
+    std::memcpy(&k, kv + j, sizeof k);
+    std::memcpy(&l, lv + j, sizeof l);
+    a_kl += k * l;
+    a_kk += k * k;
+    a_ll += l * l;
+    a_ks += k;
+    a_ls += l;
+  }
+  kl = (a_kl[0] + a_kl[1]) + (a_kl[2] + a_kl[3]);
+  kk = (a_kk[0] + a_kk[1]) + (a_kk[2] + a_kk[3]);
+  ll = (a_ll[0] + a_ll[1]) + (a_ll[2] + a_ll[3]);
+  ks = (a_ks[0] + a_ks[1]) + (a_ks[2] + a_ks[3]);
+  ls = (a_ls[0] + a_ls[1]) + (a_ls[2] + a_ls[3]);
+#endif
+  for (; j < w; ++j) {
+    kl += kv[j] * lv[j];
+    kk += kv[j] * kv[j];
+    ll += lv[j] * lv[j];
+    ks += kv[j];
+    ls += lv[j];
+  }
+}
+
 // Fixed number of accumulation lanes of the paired sums (independent of the thread count, so the
 // results are too): each lane owns a share of the row blocks and its own length-n row-sum buffers.
 constexpr std::size_t kLanes = 8;
@@ -260,13 +292,7 @@ PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::siz
               const double* kv = sx.dist.data() + r * w;
               const double* lv = sy.dist.data() + r * w;
               double kl = 0.0, kk = 0.0, ll = 0.0, ks = 0.0, ls = 0.0;
-              for (std::size_t j = 0; j < w; ++j) {
-                kl += kv[j] * lv[j];
-                kk += kv[j] * kv[j];
-                ll += lv[j] * lv[j];
-                ks += kv[j];
-                ls += lv[j];
-              }
+              paired_row_sums(kv, lv, w, kl, kk, ll, ks, ls);
               s.kl += twice * kl;
               s.kk += twice * kk;
               s.ll += twice * ll;
