@@ -106,11 +106,40 @@ def run(n: int, d: int, with_numpy: bool, repeats: int) -> list[str]:
             )
         else:
             rows.append(
-                f"| {title} | {n:,} × {d} | {t_ours:.1f} | does not fit (≈{3 * 8 * n * n / 1e9:.0f}"
-                f" GB) | – | – |"
+                f"| {title} | {n:,} × {d} | {t_ours:.1f} | does not fit ({8 * n * n / 1e9:.0f} GB"
+                " per matrix) | – | – |"
             )
         print(rows[-1], flush=True)
     return rows
+
+
+def format_section(rows: list[str], threads: int, load_before: str, load_after: str) -> str:
+    return "\n".join(
+        [
+            BEGIN,
+            "## infokit.matrix: kernel sums (MMD, Cauchy–Schwarz, HSIC)",
+            "",
+            "Written by `python benchmarks/bench_matrix.py`. Gaussian kernel, σ = 4 fixed on both",
+            "sides; Y = 0.8 X + 0.6 noise + 0.25. infokit: the fused tiled C++ kernels",
+            f"({threads} threads, O(n d) memory, never an n x n matrix); numpy: the dense recipe",
+            "(one GEMM for the distances, `np.exp`, means), 8 n² bytes per kernel matrix. Times",
+            "are medians in seconds (infokit 3 calls at 10^4, 1 at 10^5; numpy 1 call).",
+            f"Load average (1, 5, 15 min) before: {load_before}; after: {load_after}. The machine",
+            "is shared: read the ratios, not the absolute times.",
+            "",
+            "| quantity | n × d | infokit s | numpy dense s | speed-up | same value |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "Notes. The issue asks for >= 10x over the dense recipe at n = 2·10^4, d = 64; this",
+            "table measures 10^4 (the dense recipe's cost grows with its 8 n² bytes of memory",
+            "traffic, so the gap should widen at 2·10^4). The kernels are compiled for",
+            "baseline x86-64 plus an AVX2/FMA",
+            "clone chosen at load time; numpy's `exp` and OpenBLAS use AVX-512 on this CPU.",
+            "At 10^5 the dense matrices would need 80 GB each; d = 8 there keeps the run short.",
+            END,
+        ]
+    )
 
 
 def main() -> None:
@@ -125,25 +154,7 @@ def main() -> None:
     if not args.no_large:
         rows += run(100_000, 8, with_numpy=False, repeats=1)
     load_after = _load()
-    section = "\n".join(
-        [
-            BEGIN,
-            "## infokit.matrix: kernel sums (MMD, Cauchy–Schwarz, HSIC)",
-            "",
-            "Written by `python benchmarks/bench_matrix.py`. Gaussian kernel, σ = 4 fixed on both",
-            "sides; Y = 0.8 X + 0.6 noise + 0.25. infokit: the fused tiled C++ kernels "
-            f"({threads} threads, O(n d) memory); numpy: the dense recipe (one GEMM for the",
-            "distances, `np.exp`, means), 8 n² bytes per kernel matrix. Times are medians in",
-            "seconds (infokit 3 calls at 10^4, 1 at 10^5; numpy 1 call).",
-            f"Load average (1, 5, 15 min) before: {load_before}; after: {load_after}. The machine",
-            "is shared: read the ratios, not the absolute times.",
-            "",
-            "| quantity | n × d | infokit s | numpy dense s | speed-up | same value |",
-            "|---|---|---|---|---|---|",
-            *rows,
-            END,
-        ]
-    )
+    section = format_section(rows, threads, load_before, load_after)
     print(section)
     if args.output == "-":
         return
