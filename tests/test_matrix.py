@@ -500,6 +500,10 @@ def test_median_bandwidth():
     assert mx.median_bandwidth(big) == mx.median_bandwidth(big)
     assert mx.median_bandwidth(big) == pytest.approx(float(np.median(pdist(big))), rel=0.05)
     assert mx.median_bandwidth(np.ones((5, 2))) == 1.0
+    # mostly duplicates: the median (1e-156) would make the kernel the identity; the mean is used
+    dup = np.zeros((9, 2))
+    dup[0, 0], dup[4], dup[8, 1] = 1e-156, 1.0, 1.0
+    assert mx.median_bandwidth(dup) == pytest.approx(float(pdist(dup).mean()), rel=1e-12)
 
 
 # --- dtypes and layouts -------------------------------------------------------------------------
@@ -576,6 +580,8 @@ def test_bad_input_messages():
             mx.mmd(X, W, sigma=sigma)
     with pytest.raises(ValueError, match="sigma_y must be a positive finite number, got 0"):
         mx.hsic(X, Y, sigma_y=0)
+    with pytest.raises(ValueError, match="too small: 1 / \\(2 sigma\\^2\\) overflows"):
+        mx.mmd(X, W, sigma=1e-200)
     with pytest.raises(TypeError, match="sigma must be None"):
         mx.cauchy_schwarz_divergence(X, W, sigma="1")
     for alpha in (0, -0.5, math.nan):

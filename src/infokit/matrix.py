@@ -146,7 +146,11 @@ def _check_kernel(kernel: Any, allowed: tuple[str | None, ...]) -> str:
 
 
 def _gamma(sigma: float) -> float:
-    return 1.0 / (2.0 * sigma * sigma)
+    """1 / (2σ²), the kernels' parameter; a σ so small that it overflows is an error."""
+    gamma = 1.0 / (2.0 * sigma * sigma) if sigma * sigma > 0.0 else math.inf
+    if not math.isfinite(gamma):
+        raise ValueError(f"sigma = {sigma!r} is too small: 1 / (2 sigma^2) overflows")
+    return gamma
 
 
 def median_bandwidth(X: Any) -> float:
@@ -154,8 +158,8 @@ def median_bandwidth(X: Any) -> float:
 
     σ = median of ``‖x_i − x_j‖`` over pairs ``i < j``. Above 1000 rows, the median is taken over
     1000 rows drawn without replacement by a fixed-seed generator (the result is deterministic).
-    If the median is 0 (mostly duplicated rows) the mean distance is used; if every row is the
-    same, σ = 1.
+    If the median is 0 or below 1e-8 of the largest distance (mostly duplicated rows), the mean
+    distance is used; if every row is the same, σ = 1.
 
     Parameters
     ----------
@@ -185,7 +189,7 @@ def _median_bandwidth(x: np.ndarray) -> float:
     upper = np.triu_indices(z.shape[0], k=1)
     dist = np.sqrt(np.maximum(d2[upper], 0.0))
     sigma = float(np.median(dist))
-    if sigma <= 0.0:
+    if dist.size and sigma <= 1e-8 * float(dist.max()):  # mostly duplicated rows: degenerate
         sigma = float(dist.mean())
     return sigma if sigma > 0.0 else 1.0
 
