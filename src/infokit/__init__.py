@@ -19,7 +19,16 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-_SUBMODULES = ("pmf", "discrete", "binning", "stats")
+_SUBMODULES = (
+    "pmf",
+    "discrete",
+    "binning",
+    "stats",
+    # structure algorithms
+    "pid",
+    "coupling",
+    "evidence",
+)
 
 __all__ = [
     "__version__",

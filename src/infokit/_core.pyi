@@ -25,3 +25,21 @@ def combine(
     kb: int,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+# --- structure kernels (csrc/include/infokit/structure/*.hpp); float64/int64/uint64 C-contiguous.
+def broja_solve(
+    tables: npt.NDArray[np.float64], tol: float, max_iter: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def greedy_coupling(
+    marginals: npt.NDArray[np.float64], sizes: npt.NDArray[np.int64], n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def set_transform(
+    values: npt.NDArray[np.float64], superset: bool, inverse: bool, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+def focal_combine(
+    focal: npt.NDArray[np.uint64],
+    mass: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.int64],
+    rule: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
