@@ -40,7 +40,9 @@ def dit_atoms(p: np.ndarray, cls: type) -> np.ndarray:
     d = dit.Distribution(outcomes, p.ravel())
     d.make_sparse()
     r = cls(d, [[0], [1]], [2])
-    return np.array([r.get_pi(((0,), (1,))), r.get_pi(((0,),)), r.get_pi(((1,),)), r.get_pi(((0, 1),))])
+    return np.array(
+        [r.get_pi(((0,), (1,))), r.get_pi(((0,),)), r.get_pi(((1,),)), r.get_pi(((0, 1),))]
+    )
 
 
 def random_table(seed: int, shape: tuple[int, int, int]) -> np.ndarray:
@@ -247,7 +249,7 @@ def test_from_samples_matches_the_table() -> None:
 
 
 def test_bad_input() -> None:
-    with pytest.raises(ValueError, match="joint is not a distribution.*sum to 1"):
+    with pytest.raises(ValueError, match=r"joint is not a distribution.*sum to 1"):
         pid.decompose(XOR * 2)
     negative = XOR.copy()
     negative[0, 0, 0], negative[0, 0, 1] = -0.25, 0.5
