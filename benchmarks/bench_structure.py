@@ -100,6 +100,8 @@ def bench_broja(lines: list[str], n_tables: int, n_dit: int) -> None:
         f"{run_to_run:.1e} bit (deterministic)",
         f"- |dit - infokit| synergy on those tables (bits): {', '.join(f'{g:.1e}' for g in gaps)};"
         " dit's randomised search stops short on some runs (its value comes out low)",
+        "- the one-call time is over dit's tables, the batched time averages all tables (some"
+        " take more Newton steps)",
         f"- 8x8x4 tables: {t_big:.3g} s each, reported error bound "
         f"{float(np.max(big_result.tolerance)):.1e} nat (dit did not finish in minutes)",
         "",
