@@ -17,6 +17,10 @@ from infokit._reference import structure as ref
 
 LN2 = np.log(2.0)
 
+NEEDS_CPP = pytest.mark.skipif(
+    "cpp" not in infokit.available_backends(), reason="compares the compiled kernels with the twins"
+)
+
 
 def table(outcomes: list[str], shape: tuple[int, int, int]) -> np.ndarray:
     t = np.zeros(shape)
@@ -150,6 +154,7 @@ def test_broja_optimum_matches_slsqp(seed: int, shape: tuple[int, int, int]) -> 
     assert r.tolerance <= 1e-10
 
 
+@NEEDS_CPP
 def test_broja_is_deterministic_and_twins_agree() -> None:
     p = np.stack([random_table(s, (4, 4, 2)) for s in range(6)])
     a = pid.decompose(p, backend="cpp")
