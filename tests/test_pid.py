@@ -98,12 +98,13 @@ def test_closed_forms_match_dit(measure: str, cls: type) -> None:
 
 def test_broja_matches_the_best_dit_run() -> None:
     # dit's BROJA is a randomised local search that often stops short (its synergy comes out
-    # low by up to 0.02 bit, differently on every run): ours must never be beaten by a run, and
-    # some run must agree.
-    p = random_table(3, (2, 2, 2))
+    # low by up to 0.03 bit, differently on every run): ours must never be beaten by a run, and
+    # some run must agree. On this table about half of dit's runs agree (measured: 9 of 20), so
+    # 15 tries all missing has odds of about 1e-4.
+    p = random_table(8, (2, 2, 2))
     ours = pid.decompose(p, base=2).synergy
     runs = []
-    for _ in range(6):
+    for _ in range(15):
         runs.append(dit_atoms(p, PID_BROJA)[3])
         if abs(runs[-1] - ours) < 1e-6:
             break
