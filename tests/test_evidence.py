@@ -241,7 +241,12 @@ def test_float32_readonly_noncontiguous() -> None:
     view = wide[::2]
     view.flags.writeable = False
     np.testing.assert_allclose(ev.belief(view), ev.belief(m))
-    np.testing.assert_allclose(ev.belief(m.astype(np.float32)), ev.belief(m), atol=1e-7)
+    bel32 = ev.belief(m.astype(np.float32))
+    assert bel32.dtype == np.float32 and ev.belief(m).dtype == np.float64
+    np.testing.assert_allclose(bel32, ev.belief(m), atol=1e-7)
+    assert ev.zeta(m.astype(np.float32), kind="superset").dtype == np.float32
+    r = np.random.default_rng(1).dirichlet(np.ones(16)).astype(np.float32)  # sums to 1 +- 1e-7
+    np.testing.assert_allclose(ev.plausibility(r), ev.plausibility(r.astype(np.float64)), atol=1e-6)
 
 
 # --- bad input -----------------------------------------------------------------------------------

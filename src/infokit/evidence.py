@@ -115,13 +115,13 @@ def _check_frame_size(frame_size: Any) -> int:
     return int(frame_size)
 
 
-def _check_masses(m: np.ndarray, name: str) -> None:
+def _check_masses(m: np.ndarray, name: str, slack: float = 1e-9) -> None:
     if not np.isfinite(m).all():
         raise ValueError(f"{name} contains NaN or inf; expected masses")
     if (m < 0).any():
         raise ValueError(f"{name} has negative masses (min {m.min():.3g})")
     sums = m.sum(axis=-1)
-    if np.any(np.abs(sums - 1.0) > 1e-9):
+    if np.any(np.abs(sums - 1.0) > slack):
         worst = float(np.ravel(sums)[np.argmax(np.ravel(np.abs(sums - 1.0)))])
         raise ValueError(f"{name} must sum to 1 over the subsets, found a sum of {worst!r}")
 
@@ -148,12 +148,20 @@ def _as_dense(values: Any, name: str, *, masses: bool) -> tuple[np.ndarray, int]
             f"{name} is over a frame of {n} elements; dense vectors take at most "
             f"{MAX_DENSE_FRAME}: use MassFunction"
         )
+    slack = 1e-6 if a.dtype == np.float32 else 1e-9  # float32 sums carry ~1e-7 of rounding
     a = np.ascontiguousarray(a, dtype=np.float64)
     if masses:
-        _check_masses(a, name)
+        _check_masses(a, name, slack)
     elif not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf")
     return a, n
+
+
+def _like(result: np.ndarray, values: Any) -> np.ndarray:
+    """float32 in, float32 out (computed in float64); everything else stays float64."""
+    if getattr(values, "dtype", None) == np.float32:
+        return result.astype(np.float32)
+    return result
 
 
 def _bitset(subset: Any, frame_size: int, name: str) -> int:
@@ -239,7 +247,7 @@ def zeta(
     """
     superset = _check_kind(kind)
     a, _ = _as_dense(values, "values", masses=False)
-    return _transform(a, superset, False, backend)
+    return _like(_transform(a, superset, False, backend), values)
 
 
 def mobius(
@@ -250,7 +258,7 @@ def mobius(
     """
     superset = _check_kind(kind)
     a, _ = _as_dense(values, "values", masses=False)
-    return _transform(a, superset, True, backend)
+    return _like(_transform(a, superset, True, backend), values)
 
 
 # --- belief functions ---------------------------------------------------------------------------
@@ -273,7 +281,7 @@ def belief(m: Mass, subsets: Any = None, *, backend: str = "auto") -> npt.NDArra
         result: np.ndarray = (inside & nonempty) @ m.mass
         return result
     a, _ = _as_dense(m, "m", masses=True)
-    return _transform(a, False, False, backend) - a[..., :1]
+    return _like(_transform(a, False, False, backend) - a[..., :1], m)
 
 
 def plausibility(m: Mass, subsets: Any = None, *, backend: str = "auto") -> npt.NDArray[np.float64]:
@@ -288,7 +296,7 @@ def plausibility(m: Mass, subsets: Any = None, *, backend: str = "auto") -> npt.
     below = _transform(a, False, False, backend)  # sum over B subset A, the empty set included
     pl = a.sum(axis=-1, keepdims=True) - below[..., ::-1]  # index of the complement: reversed
     pl[..., 0] = 0.0  # pl(empty) = 0 exactly, not a rounding residue
-    return pl
+    return _like(pl, m)
 
 
 def commonality(m: Mass, subsets: Any = None, *, backend: str = "auto") -> npt.NDArray[np.float64]:
@@ -299,7 +307,7 @@ def commonality(m: Mass, subsets: Any = None, *, backend: str = "auto") -> npt.N
         result: np.ndarray = contains @ m.mass
         return result
     a, _ = _as_dense(m, "m", masses=True)
-    return _transform(a, True, False, backend)
+    return _like(_transform(a, True, False, backend), m)
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
