@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize as sopt
 from scipy.stats import norm
 
@@ -26,6 +28,20 @@ def test_cem_finds_known_minimum() -> None:
     np.testing.assert_allclose(r.mean, TARGET, atol=1e-4)
     assert abs(r.value - 0.5) < 1e-7
     assert r.history.shape == (r.n_iter,)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    centre=st.lists(st.floats(-10, 10), min_size=1, max_size=4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_cem_finds_the_centre_of_any_bowl(centre: list[float], seed: int) -> None:
+    c = np.asarray(centre)
+    r = cross_entropy_method(
+        lambda x: np.sum((x - c) ** 2, axis=1), np.zeros(c.size), 10.0, vectorized=True, seed=seed
+    )
+    np.testing.assert_allclose(r.x, c, atol=1e-3)
+    assert r.value == pytest.approx(float(np.sum((r.x - c) ** 2)), abs=1e-12)
 
 
 def test_cem_maximize_and_per_sample_calls_agree() -> None:

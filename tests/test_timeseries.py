@@ -273,6 +273,8 @@ def test_layouts_and_dtypes(backend: str) -> None:
         (lambda: ts.decompose(np.ones(50), 12, method="stl", seasonal=8), ValueError, "odd"),
         (lambda: ts.decompose(np.ones(50), 12, method="stl", trend=11), ValueError, "> period"),
         (lambda: ts.decompose(np.ones(50), method="stl"), ValueError, "needs period="),
+        (lambda: ts.decompose(np.ones(50), 5, method="stl", edges="nan"), ValueError, "edges"),
+        (lambda: ts.decompose(np.ones(50), 5, method="stl", kernel_size=3), ValueError, "trend="),
         (lambda: ts.decompose(np.ones(3, complex), 2), TypeError, "real numbers"),
         (lambda: ts.decompose(np.ones(4), 2, axis=1), ValueError, "axis 1 is out of range"),
         (lambda: ts.dominant_periods(np.ones(10), 6), ValueError, r"k must be <= n // 2 = 5"),

@@ -237,6 +237,8 @@ def decompose(
         return _moving_average_decomposition(a, ax, period, kernel_size, edges, backend)
     if kernel_size is not None:
         raise ValueError("kernel_size applies to method='moving_average'; STL takes trend=")
+    if edges != "replicate":
+        raise ValueError("edges applies to method='moving_average'; STL extrapolates its own edges")
     if period is None:
         raise ValueError("method='stl' needs period= (the seasonal period in samples)")
     if n < 2 * period:
