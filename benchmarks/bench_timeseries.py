@@ -122,7 +122,9 @@ def moving_average_case(channels: int, n: int, k: int, repeats: int) -> list[str
         "",
         "pandas' centred rolling mean shrinks the window at the edges instead of padding, so only",
         "the interior is compared; scipy's uniform_filter1d with mode='nearest' is the same",
-        "replicate padding for odd kernels.",
+        "replicate padding for odd kernels. infokit writes two arrays (trend and seasonal), the",
+        "peers one (the trend). The 2-thread row means something only when the load",
+        "average is below the number of cores (otherwise the second thread finds no free core).",
     ]
     return [title, "", *_table(rows, base), *notes]
 

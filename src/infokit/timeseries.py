@@ -101,7 +101,9 @@ def _as_series(x: Any, axis: Any, name: str = "x") -> tuple[np.ndarray, int]:
         raise ValueError(f"axis {int(axis)} is out of range for {name} with {a.ndim} dimension(s)")
     if a.size == 0:
         raise ValueError(f"{name} is empty (shape {a.shape}): need at least one series with values")
-    if not np.isfinite(a).all():
+    # A NaN or inf anywhere makes the sum non-finite; the sum reads the data without the boolean
+    # temporary of isfinite(), and the full check runs only to tell overflow from bad values.
+    if not np.isfinite(np.sum(a, dtype=np.float64)) and not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf; fill or drop missing values first")
     return a, int(axis) % a.ndim
 
@@ -315,7 +317,7 @@ def _moving_average_decomposition(
         trend[:, n - k // 2 :] = np.nan
         rest[np.isnan(trend)] = np.nan
     if period is None:
-        seasonal, residual = rest, np.zeros_like(rest)
+        seasonal, residual = rest, np.zeros(rest.shape, rest.dtype)  # calloc: pages come lazily
     else:
         seasonal = _seasonal_figure(rest, period, skip_nan=edges == "nan")
         residual = rest - seasonal
