@@ -200,6 +200,31 @@ def test_dominant_periods_batched_mean_and_per_series() -> None:
     assert per.amplitudes.shape == (2, 1)
 
 
+def test_dominant_periods_match_full_fft_recipe() -> None:
+    # TimesNet's recipe, written with the full complex FFT instead of rfft: mean amplitude over
+    # batch and channels, DC zeroed, top-k bins, period = n // f.
+    x = np.random.default_rng(9).standard_normal((4, 50, 3))  # (batch, time, channels)
+    amp = np.abs(np.fft.fft(x, axis=1))[:, : 50 // 2 + 1, :].mean(axis=(0, 2))
+    amp[0] = 0.0
+    top = np.argsort(-amp, kind="stable")[:5]
+    p = ts.dominant_periods(x, 5, axis=1)
+    np.testing.assert_array_equal(p.frequencies, top)
+    np.testing.assert_array_equal(p.periods, 50 // top)
+    np.testing.assert_allclose(p.amplitudes, amp[top], rtol=1e-12)
+
+
+def test_multiscale_matches_strided_pooling() -> None:
+    x = np.random.default_rng(4).standard_normal((2, 101, 3))  # time on axis 1
+    scales = ts.multiscale(x, 3, window=3, axis=1)
+    current = x
+    for level in range(1, 4):
+        m = current.shape[1] // 3
+        windows = np.lib.stride_tricks.sliding_window_view(current, 3, axis=1)[:, ::3][:, :m]
+        current = windows.mean(axis=-1)
+        np.testing.assert_allclose(scales[level], current, rtol=1e-12)
+    assert [s.shape[1] for s in scales] == [101, 33, 11, 3]
+
+
 def test_multiscale_avg_and_max() -> None:
     x = np.arange(2 * 11, dtype=np.float32).reshape(2, 11)
     avg = ts.multiscale(x, 2, window=2)
