@@ -51,8 +51,9 @@ py::tuple stl(const CArray<T>& x, int period, int seasonal, int trend, int low_p
       low_pass_jump < 1 || inner < 1 || outer < 0)
     throw std::invalid_argument("STL windows must be >= 3, jumps and inner >= 1, outer >= 0");
   if (n > static_cast<std::size_t>(1) << 30) throw std::invalid_argument("series too long for STL");
-  const ts::StlParams p{period,    seasonal,      trend,      low_pass,      seasonal_deg, trend_deg,
-                        low_pass_deg, seasonal_jump, trend_jump, low_pass_jump, inner,        outer};
+  const ts::StlParams p{period,       seasonal,      trend,      low_pass,
+                        seasonal_deg, trend_deg,     low_pass_deg, seasonal_jump,
+                        trend_jump,   low_pass_jump, inner,      outer};
   CArray<T> s({rows, n}), t({rows, n}), w({rows, n});
   const T* px = x.data();
   T* ps = s.mutable_data();

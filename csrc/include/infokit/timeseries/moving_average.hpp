@@ -1,9 +1,10 @@
 // Moving average with replicate padding, one series per row of a C-contiguous (rows, n) table.
 //
 // This is the trend filter of the decomposition block of Autoformer / DLinear / TimeMixer / KARMA:
-// the series is extended by (k - 1) / 2 copies of its first value in front and k / 2 copies of its
-// last value behind (the same count at both ends for odd k; for even k the extra copy goes behind so
-// that the output keeps the input's length), then averaged over a window of k with stride 1:
+// the series is extended by (k - 1) / 2 copies of its first value in front and k / 2 copies of
+// its last value behind (the same count at both ends for odd k; for even k the extra copy goes
+// behind so that the output keeps the input's length), then averaged over a window of k with
+// stride 1:
 //
 //   trend[t] = (1 / k) * sum_{j = 0}^{k - 1} x[clamp(t - (k - 1) / 2 + j, 0, n - 1)]
 //
@@ -40,7 +41,8 @@ void moving_average_block(const T* x, std::size_t n, std::size_t k, std::size_t 
   auto at = [&](std::ptrdiff_t i) -> double {
     return static_cast<double>(x[std::clamp<std::ptrdiff_t>(i, 0, last)]);
   };
-  const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(begin) - front;  // window start of t = begin
+  // Window start of output t = begin.
+  const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(begin) - front;
   double sum = 0.0;
   for (std::size_t j = 0; j < k; ++j) sum += at(first + static_cast<std::ptrdiff_t>(j));
   const double inv_k = 1.0 / static_cast<double>(k);
@@ -66,7 +68,8 @@ void moving_average(const T* x, std::size_t rows, std::size_t n, std::size_t k, 
   const std::size_t tasks = rows * blocks;
   const int nt = threads_for(rows * n, n_threads, kMaGrain);
   parallel_for(nt, nt, [&](std::int64_t part) {
-    const auto [b, e] = part_range(tasks, static_cast<std::size_t>(nt), static_cast<std::size_t>(part));
+    const auto [b, e] =
+        part_range(tasks, static_cast<std::size_t>(nt), static_cast<std::size_t>(part));
     for (std::size_t task = b; task < e; ++task) {
       const std::size_t r = task / blocks, blk = task % blocks;
       const std::size_t begin = blk * kBlock, end = std::min(n, begin + kBlock);

@@ -14,8 +14,8 @@
 // Robustness weights are bisquare in |y - seasonal - trend| / (6 * median |.|).
 //
 // LOESS here is local linear (degree 1) or local constant (degree 0) with tricube weights over the
-// `len` nearest points; "jump" evaluates every jump-th point and interpolates linearly between. The
-// arithmetic follows the authors' reference Fortran (netlib stl) step by step, so results agree with
+// `len` nearest points; "jump" evaluates every jump-th point and interpolates linearly between.
+// The steps follow the authors' reference Fortran (netlib stl), so results agree with
 // implementations derived from it (statsmodels) to rounding.
 //
 // The kernel does not validate: the Python layer checks odd windows >= 3, window > period where
@@ -51,6 +51,41 @@ struct StlParams {
 
 namespace detail {
 
+// Tricube weights (1 - (r/h)^3)^3 of the integer distances r = 0, 1, ... from the target, with
+// the reference code's cut-offs (1 within 0.001 h, 0 beyond 0.999 h). Recomputed only when h
+// changes: inside a series every window has the same h, so the cubes are formed once per pass.
+class Tricube {
+ public:
+  const double* weights(double h) {
+    if (h != h_) {
+      h_ = h;
+      const double h9 = 0.999 * h, h1 = 0.001 * h;
+      const int count = static_cast<int>(h) + 2;
+      w_.assign(static_cast<std::size_t>(count), 0.0);
+      for (int r = 0; r < count; ++r) {
+        if (r > h9) break;
+        if (r <= h1) {
+          w_[r] = 1.0;
+        } else {
+          const double q = r / h;
+          const double c = 1.0 - q * q * q;
+          w_[r] = c * c * c;
+        }
+      }
+      symmetric_sum_ = w_[0];
+      for (int r = 1; r < count; ++r) symmetric_sum_ += 2.0 * w_[r];
+    }
+    return w_.data();
+  }
+  // Sum of the weights over the symmetric window [-h, h] (call weights(h) first).
+  double symmetric_sum() const { return symmetric_sum_; }
+
+ private:
+  double h_ = -1.0;
+  double symmetric_sum_ = 0.0;
+  std::vector<double> w_;
+};
+
 // LOESS estimate at abscissa xs (1-based) from y[nleft-1 .. nright-1].
 // Returns false when every weight is zero (the caller then keeps a neighbouring value).
 //
@@ -60,26 +95,29 @@ namespace detail {
 // the target (which keeps the sums small and the subtraction in c well conditioned):
 //   S0 = sum w, S1 = sum w d, S2 = sum w d^2, Sy = sum w y, Sdy = sum w d y,
 //   a = S1/S0, c = S2/S0 - a^2, estimate = Sy/S0 - a/c * (Sdy/S0 - a Sy/S0).
-// It differs from the reference only in rounding (~1e-15 relative).
+// A window centred on the target without robustness weights has a = 0 exactly, so the estimate
+// is the weighted mean Sy/S0 whatever the degree: one multiply-add per pair of points. Both differ
+// from the reference only in rounding (~1e-15 relative).
 inline bool loess_at(const double* y, int n, int len, int deg, int xs, int nleft, int nright,
-                     const double* rw, double& out) {
+                     const double* rw, Tricube& tricube, double& out) {
   const double range = n - 1.0;
   double h = std::max(xs - nleft, nright - xs);
   if (len > n) h += static_cast<double>((len - n) / 2);
-  const double h9 = 0.999 * h, h1 = 0.001 * h;
-  const double inv_h = h > 0.0 ? 1.0 / h : 0.0;
+  const double* tw = tricube.weights(h);
+  const int centre = xs - 1;
+  if (rw == nullptr && len <= n && xs - nleft == nright - xs) {
+    const int half = xs - nleft;
+    double sy = tw[0] * y[centre];
+    for (int r = 1; r <= half; ++r) sy += tw[r] * (y[centre - r] + y[centre + r]);
+    out = sy / tricube.symmetric_sum();
+    return true;
+  }
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, sy = 0.0, sdy = 0.0;
   for (int j = nleft - 1; j < nright; ++j) {
-    const double d = static_cast<double>(j + 1 - xs);
-    const double r = std::fabs(d);
-    if (r > h9) continue;
-    double w = 1.0;
-    if (r > h1) {
-      const double q = r * inv_h;
-      const double c = 1.0 - q * q * q;
-      w = c * c * c;
-    }
+    const int dist = j - centre;
+    double w = tw[dist < 0 ? -dist : dist];
     if (rw != nullptr) w *= rw[j];
+    const double d = static_cast<double>(dist);
     const double wy = w * y[j];
     s0 += w;
     s1 += w * d;
@@ -101,7 +139,7 @@ inline bool loess_at(const double* y, int n, int len, int deg, int xs, int nleft
 
 // LOESS smooth of y[0, n) into ys[0, n), evaluated every `jump` points and interpolated.
 inline void loess_smooth(const double* y, int n, int len, int deg, int jump, const double* rw,
-                         double* ys) {
+                         Tricube& tricube, double* ys) {
   if (n < 2) {
     ys[0] = y[0];
     return;
@@ -110,7 +148,7 @@ inline void loess_smooth(const double* y, int n, int len, int deg, int jump, con
   int nleft = 1, nright = n;
   auto estimate = [&](int i) {  // i is 0-based
     double v;
-    ys[i] = loess_at(y, n, len, deg, i + 1, nleft, nright, rw, v) ? v : y[i];
+    ys[i] = loess_at(y, n, len, deg, i + 1, nleft, nright, rw, tricube, v) ? v : y[i];
   };
   if (len >= n) {
     nleft = 1;
@@ -215,12 +253,13 @@ class Stl {
       moving_mean(work2_.data(), n + np + 1, np, work3_.data());
       moving_mean(work3_.data(), n + 2, 3, work2_.data());
       loess_smooth(work2_.data(), n, p_.low_pass, p_.low_pass_deg, p_.low_pass_jump, nullptr,
-                   work3_.data());
+                   tricube_, work3_.data());
       for (int i = 0; i < n; ++i) {
         season_[i] = c_[np + i] - work3_[i];
         work1_[i] = y[i] - season_[i];
       }
-      loess_smooth(work1_.data(), n, p_.trend, p_.trend_deg, p_.trend_jump, rw, trend_.data());
+      loess_smooth(work1_.data(), n, p_.trend, p_.trend_deg, p_.trend_jump, rw, tricube_,
+                   trend_.data());
     }
   }
 
@@ -237,15 +276,15 @@ class Stl {
         for (int i = 0; i < k; ++i) sub_rw_[i] = rw_[i * np + j];
         rw = sub_rw_.data();
       }
-      loess_smooth(sub.data(), k, ns, p_.seasonal_deg, p_.seasonal_jump, rw, smooth.data() + 1);
+      loess_smooth(sub.data(), k, ns, p_.seasonal_deg, p_.seasonal_jump, rw, tricube_,
+                   smooth.data() + 1);
       double v;
-      smooth[0] = loess_at(sub.data(), k, ns, p_.seasonal_deg, 0, 1, std::min(ns, k), rw, v)
-                      ? v
-                      : smooth[1];
-      smooth[k + 1] = loess_at(sub.data(), k, ns, p_.seasonal_deg, k + 1, std::max(1, k - ns + 1),
-                               k, rw, v)
-                          ? v
-                          : smooth[k];
+      const bool front = loess_at(sub.data(), k, ns, p_.seasonal_deg, 0, 1, std::min(ns, k), rw,
+                                  tricube_, v);
+      smooth[0] = front ? v : smooth[1];
+      const bool back = loess_at(sub.data(), k, ns, p_.seasonal_deg, k + 1,
+                                 std::max(1, k - ns + 1), k, rw, tricube_, v);
+      smooth[k + 1] = back ? v : smooth[k];
       for (int m = 0; m < k + 2; ++m) c_[m * np + j] = smooth[m];
     }
   }
@@ -283,6 +322,7 @@ class Stl {
   std::size_t m_;
   std::vector<double> c_, work1_, work2_, work3_, sub_rw_;
   std::vector<double> trend_, season_, rw_;
+  Tricube tricube_;
 };
 
 }  // namespace detail
@@ -295,7 +335,8 @@ void stl(const T* x, std::size_t rows, std::size_t n, const StlParams& p, T* sea
   if (rows == 0 || n == 0) return;
   const int nt = threads_for(rows, n_threads, 1);
   parallel_for(nt, nt, [&](std::int64_t part) {
-    const auto [b, e] = part_range(rows, static_cast<std::size_t>(nt), static_cast<std::size_t>(part));
+    const auto [b, e] =
+        part_range(rows, static_cast<std::size_t>(nt), static_cast<std::size_t>(part));
     if (b == e) return;
     detail::Stl fit(p, static_cast<int>(n));
     std::vector<double> y(n);
