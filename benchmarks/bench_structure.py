@@ -6,7 +6,7 @@ the Moebius transform at 20 elements, Dempster's rule vs py_dempster_shafer.
 
 Kept short for a shared machine: dit's BROJA runs on a few tables only (seconds each), infokit
 on all of them. Each timing is the median of a few runs after one warm-up, in one process.
-The section it writes in RESULTS.md starts at SECTION and runs to the next "# " heading or the
+The section it writes in RESULTS.md starts at SECTION and runs to the next "## " heading or the
 end of the file; the rest of the file is kept.
 """
 
@@ -27,7 +27,7 @@ from infokit import coupling, evidence, pid
 from infokit._reference import structure as ref
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SECTION = "# Structure algorithms (benchmarks/bench_structure.py)"
+SECTION = "## Structure algorithms (benchmarks/bench_structure.py)"
 SEED = 2024
 
 
@@ -82,7 +82,7 @@ def bench_broja(lines: list[str], n_tables: int, n_dit: int) -> None:
         t_big = _time(lambda: pid.decompose(big), 1) / len(big)
     big_result = pid.decompose(big)
     lines += [
-        "## BROJA PID, random 4x4x2 tables (Dirichlet(1)), one thread",
+        "### BROJA PID, random 4x4x2 tables (Dirichlet(1)), one thread",
         "",
         "| implementation | tables | median s per table | / infokit |",
         "|---|---|---|---|",
@@ -126,7 +126,7 @@ def bench_coupling(lines: list[str], sizes: tuple[int, ...]) -> None:
             f"{c.entropy:.4f} | {c.lower_bound:.4f} |"
         )
     lines += [
-        "## Greedy minimum-entropy coupling, two Dirichlet(1) marginals of n atoms each",
+        "### Greedy minimum-entropy coupling, two Dirichlet(1) marginals of n atoms each",
         "",
         "| n | infokit s | numpy twin s | twin / infokit | cells | H bit | max H(p_i) bit |",
         "|---|---|---|---|---|---|---|",
@@ -150,7 +150,7 @@ def bench_transforms(lines: list[str]) -> None:
     with infokit.threads(2):
         t_rows2 = _time(lambda: evidence.mobius(rows), 3)
     lines += [
-        "## Moebius transform over 2^20 subsets (m = 20)",
+        "### Moebius transform over 2^20 subsets (m = 20)",
         "",
         "| implementation | median ms | / infokit |",
         "|---|---|---|",
@@ -201,7 +201,7 @@ def bench_dempster(lines: list[str], n_focal: int) -> None:
     err = float(np.max(np.abs(np.asarray(ours) - want)))
     best = min(t_dense, t_sparse)
     lines += [
-        f"## Dempster's rule, 16-element frame, two sources of {n_focal} random focal sets",
+        f"### Dempster's rule, 16-element frame, two sources of {n_focal} random focal sets",
         "",
         "| implementation | median ms | / infokit best |",
         "|---|---|---|",
@@ -250,7 +250,7 @@ def main() -> None:
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + body
     else:
-        end = text.find("\n# ", start + len(SECTION))
+        end = text.find("\n## ", start + len(SECTION))
         text = text[:start] + body + (text[end:] if end >= 0 else "")
     path.write_text(text.rstrip("\n") + "\n")
 

@@ -24,7 +24,10 @@ _SUBMODULES = (
     "discrete",
     "binning",
     "stats",
-    # structure algorithms
+    "timeseries",
+    "optimize",
+    "scaling",
+    # structure algorithms: pid, coupling, evidence
     "pid",
     "coupling",
     "evidence",
