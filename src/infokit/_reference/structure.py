@@ -125,7 +125,7 @@ def _broja_one(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, fl
             q = q + s * dq
         if m / tau <= tol or steps >= max_iter:
             break
-        tau *= 10.0
+        tau *= 100.0  # measured: fewer Newton steps in total than 10 or 30, same optimum
     out[cells] = q
     return out.reshape(p.shape), m / tau, steps
 

@@ -200,7 +200,7 @@ inline BrojaStats broja_one(const double* p, std::size_t n1, std::size_t n2, std
         for (std::size_t c = 0; c < m; ++c) q[c] += s * dq[c];
       }
       if (static_cast<double>(m) / tau <= tol || stats.steps >= max_steps) break;
-      tau *= 10.0;
+      tau *= 100.0;  // measured: fewer Newton steps in total than 10 or 30, same optimum
     }
     stats.gap = static_cast<double>(m) / tau;
   }
