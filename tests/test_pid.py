@@ -165,6 +165,16 @@ def test_broja_is_deterministic_and_twins_agree() -> None:
     np.testing.assert_allclose(atoms(a), atoms(c), atol=1e-9)
 
 
+def test_broja_tolerance_is_what_was_certified() -> None:
+    # Asking for 1e-12 takes the barrier to tau ~ 1e13, where rounding can stop the centring;
+    # the solver then returns its last centred point with that point's (larger) bound.
+    p = np.random.default_rng(0).dirichlet(np.ones(18)).reshape(3, 3, 2)
+    fine = pid.decompose(p, tol=1e-12)
+    coarse = pid.decompose(p, tol=1e-8)
+    assert np.isfinite(fine.tolerance) and fine.tolerance <= 1e-10
+    assert abs(fine.synergy - coarse.synergy) <= coarse.tolerance + fine.tolerance
+
+
 def test_broja_solves_8x8x4() -> None:
     p = random_table(7, (8, 8, 4))
     r = pid.decompose(p)

@@ -51,7 +51,8 @@ class PIDResult:
     of the batch shape for a stack).
 
     ``redundancy + unique_1 + unique_2 + synergy == mutual_information`` to rounding.
-    ``tolerance`` bounds the error of every atom for ``"broja"`` (barrier gap), is 0 for the
+    ``tolerance`` bounds the error of every atom for ``"broja"`` (barrier gap; ``inf`` if the
+    solver stopped off the central path and so certifies nothing), is 0 for the
     closed forms ``"imin"`` and ``"mmi"``, and is the largest marginal mismatch of the maximum
     entropy table for ``"ccs"``.
     """
@@ -199,7 +200,8 @@ def decompose(
     base : float, optional
         Logarithm base: None for nats (default), 2 for bits.
     tol : float
-        For ``"broja"``: the target gap bound, in nats, of the barrier method (default 1e-10).
+        For ``"broja"``: the target gap bound, in nats, of the barrier method (default 1e-10);
+        below ~1e-11 rounding may stop it earlier, and ``tolerance`` reports what was certified.
         For ``"ccs"``: the marginal mismatch at which iterative proportional fitting stops.
     backend : {"auto", "cpp", "numpy"}
         The compiled BROJA kernel or its numpy twin.

@@ -95,7 +95,11 @@ def _broja_one(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, fl
     tau = m  # the barrier's gap bound m / tau starts at 1 nat
     steps = 0
     same = pair[:, None] == pair[None, :]
+    # The m / tau bound holds on the central path only: keep the last centred point and its tau,
+    # and return that if a later stage cannot be centred (rounding at very large tau).
+    centred_q, centred_gap = q.copy(), np.inf
     while True:
+        centred = False
         for _ in range(50):
             if steps >= max_iter:
                 break
@@ -109,6 +113,8 @@ def _broja_one(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, fl
             decrement = float(-(g @ dx))
             steps += 1
             if decrement <= 1e-9:  # centred: off the central path by ~1e-9 / tau nats
+                centred = True
+                centred_q, centred_gap = q.copy(), m / tau
                 break
             dq = basis @ dx
             s = 1.0
@@ -123,11 +129,11 @@ def _broja_one(p: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, fl
             if s <= 1e-12:
                 break
             q = q + s * dq
-        if m / tau <= tol or steps >= max_iter:
+        if not centred or m / tau <= tol or steps >= max_iter:
             break
         tau *= 100.0  # measured: fewer Newton steps in total than 10 or 30, same optimum
-    out[cells] = q
-    return out.reshape(p.shape), m / tau, steps
+    out[cells] = centred_q
+    return out.reshape(p.shape), centred_gap, steps
 
 
 def broja_solve(

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "infokit/parallel.hpp"
@@ -151,7 +152,13 @@ inline BrojaStats broja_one(const double* p, std::size_t n1, std::size_t n2, std
     };
     std::vector<double> w(m, 0.0);
     double tau = static_cast<double>(m);
+    // The m / tau bound holds on the central path only: keep the last centred point and its tau,
+    // and return that if a later stage cannot be centred (rounding at very large tau).
+    std::vector<double> centred_q(q);
+    double centred_gap = std::numeric_limits<double>::infinity();
+    bool centred = false;
     for (;;) {
+      centred = false;
       for (int inner = 0; inner < 50 && stats.steps < max_steps; ++inner) {
         pair_sums(q);
         for (std::size_t c = 0; c < m; ++c)
@@ -176,7 +183,12 @@ inline BrojaStats broja_one(const double* p, std::size_t n1, std::size_t n2, std
         for (std::size_t a = 0; a < k; ++a) decrement += g[a] * dx[a];  // dx solves h dx = g
         for (std::size_t a = 0; a < k; ++a) dx[a] = -dx[a];
         ++stats.steps;
-        if (decrement <= 1e-9) break;  // centred: off the central path by ~1e-9 / tau nats
+        if (decrement <= 1e-9) {  // centred: off the central path by ~1e-9 / tau nats
+          centred = true;
+          centred_q = q;
+          centred_gap = static_cast<double>(m) / tau;
+          break;
+        }
         std::fill(dq.begin(), dq.end(), 0.0);
         for (std::size_t a = 0; a < k; ++a) {
           const Cycle& e = basis[a];
@@ -199,10 +211,11 @@ inline BrojaStats broja_one(const double* p, std::size_t n1, std::size_t n2, std
         if (s <= 1e-12) break;
         for (std::size_t c = 0; c < m; ++c) q[c] += s * dq[c];
       }
-      if (static_cast<double>(m) / tau <= tol || stats.steps >= max_steps) break;
+      if (!centred || static_cast<double>(m) / tau <= tol || stats.steps >= max_steps) break;
       tau *= 100.0;  // measured: fewer Newton steps in total than 10 or 30, same optimum
     }
-    stats.gap = static_cast<double>(m) / tau;
+    q = centred_q;
+    stats.gap = centred_gap;
   }
   for (std::size_t c = 0; c < m; ++c) out[cell[c]] = q[c];
   return stats;
