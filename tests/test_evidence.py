@@ -61,6 +61,24 @@ def test_hand_worked_rules(rule: str, backend: str) -> None:
     np.testing.assert_allclose(sparse.mass.dense(), dense(HAND[rule]), atol=1e-15)
 
 
+def test_three_sources_by_hand(backend: str) -> None:
+    # {a}: 1, {b}: 1 and the frame: 1. The one tuple has an empty intersection (K = 1).
+    # Dubois-Prade sends it to the union (the frame); PCR6 splits it in proportion 1 : 1 : 1.
+    rows = np.stack([dense({A: 1.0}), dense({B: 1.0}), dense({THETA: 1.0})])
+    dp = ev.combine(rows, rule="dubois_prade")
+    pcr6 = ev.combine(rows, rule="pcr6")
+    assert dp.conflict == 1.0 and pcr6.conflict == 1.0
+    np.testing.assert_allclose(dp.mass, dense({THETA: 1.0}))
+    two = ev.combine(rows[:2], rule="dubois_prade")  # without the frame: the union {a, b}
+    np.testing.assert_allclose(two.mass, dense({A | B: 1.0}))
+    np.testing.assert_allclose(pcr6.mass, dense({A: 1 / 3, B: 1 / 3, THETA: 1 / 3}))
+    # Two sources of masses .6/.4 and .5/.5 plus a vacuous third: PCR6 of the first two plus
+    # the frame's share of each conflicting product, .6 * .5 * 1 / (.6 + .5 + 1) to the frame.
+    three = ev.combine(np.stack([M1, M2, dense({THETA: 1.0})]), rule="pcr6")
+    want = {A: 0.3 + 0.3 * 0.6 / 2.1, B: 0.2 + 0.3 * 0.5 / 2.1, THETA: 0.2 + 0.3 * 1.0 / 2.1}
+    np.testing.assert_allclose(three.mass, dense(want), atol=1e-15)
+
+
 def test_zadeh_example(backend: str) -> None:
     m1 = ev.mass_function([A, B], [0.99, 0.01], 3)
     m2 = ev.mass_function([C, B], [0.99, 0.01], 3)
