@@ -474,7 +474,6 @@ def combine(*masses: Any, rule: str = "dempster", backend: str = "auto") -> Comb
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     kernels = _kernels(backend)
     sparse, dense = _sources(masses)
-    n = sparse[0].frame_size if sparse is not None else int(dense.shape[1]).bit_length() - 1  # type: ignore[union-attr]
     if dense is not None and rule in ("dempster", "yager"):
         q = _transform(dense, True, False, backend).prod(axis=0, keepdims=True)
         joint = _transform(q, True, True, backend)[0]
@@ -482,7 +481,12 @@ def combine(*masses: Any, rule: str = "dempster", backend: str = "auto") -> Comb
         conflict = float(joint[0])
         joint[0] = 0.0
         return Combination(_finish_dense(joint, conflict, rule), conflict)
-    srcs = sparse if sparse is not None else _sparse_rows(dense, n)  # type: ignore[arg-type]
+    if dense is not None:
+        n = int(dense.shape[1]).bit_length() - 1
+        srcs = _sparse_rows(dense, n)
+    else:
+        assert sparse is not None  # _sources returns one of the two
+        n, srcs = sparse[0].frame_size, sparse
     conj = _conjunctive(srcs, kernels)
     conflict = float(conj.mass[conj.focal == 0].sum())
     if rule in ("dempster", "yager"):
