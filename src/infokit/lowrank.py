@@ -14,8 +14,10 @@ allocation), P28, P41 and P53 (joint SVD), P48 (Fisher-weighted SVD).
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +28,19 @@ import scipy.optimize
 from ._compression_report import CompressionReport, metadata_bytes
 from ._validation import check_positive_int
 
-__all__ = ["LowRank", "svd"]
+__all__ = [
+    "CUR",
+    "PCA",
+    "Allocation",
+    "JointSVD",
+    "LowRank",
+    "MergedExperts",
+    "allocate_ranks",
+    "cur",
+    "joint_svd",
+    "merge_experts",
+    "svd",
+]
 
 SVD_METHODS = ("auto", "exact", "randomized")
 # "auto" takes the exact route below this many columns (or rows) of the short side, or when the
@@ -403,3 +417,854 @@ def svd(
         np.ascontiguousarray(vt, dtype=dt),
         report,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# joint_svd: a shared basis for many blocks, without the concatenation
+# ---------------------------------------------------------------------------------------------
+
+
+def _top_eigh(gram: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """All eigenpairs of a symmetric matrix in DEcreasing order (eigenvalues clipped at 0)."""
+    vals, vecs = scipy.linalg.eigh(gram, check_finite=False, overwrite_a=True)
+    vals, vecs = vals[::-1], vecs[:, ::-1]
+    vecs = np.ascontiguousarray(vecs[:, :rank])
+    return np.clip(vals, 0.0, None), vecs
+
+
+@dataclass(frozen=True, repr=False)
+class JointSVD:
+    """``W_g ≈ basis @ coefficients[g]`` for every block g, with one shared orthonormal basis.
+
+    For ``axis=1`` (blocks side by side, ``[W_1 … W_G]``, equal row counts) the basis is the
+    shared left factor (m × r) and ``coefficients[g]`` is ``r × n_g``. For ``axis=0`` (blocks
+    stacked, equal column counts) the basis is the shared right factor: ``W_g ≈
+    coefficients[g] @ basis.T`` with coefficients ``m_g × r``.
+    """
+
+    basis: np.ndarray
+    singular_values: np.ndarray
+    coefficients: tuple[np.ndarray, ...]
+    errors: np.ndarray  # relative Frobenius error of each block
+    axis: int
+    report: CompressionReport
+
+    @property
+    def rank(self) -> int:
+        return int(self.basis.shape[1])
+
+    def reconstruct(self, block: int) -> np.ndarray:
+        """The dense approximation of block ``block``."""
+        c = self.coefficients[block]
+        return self.basis @ c if self.axis == 1 else c @ self.basis.T
+
+    def __repr__(self) -> str:
+        return (
+            f"JointSVD({len(self.coefficients)} blocks, axis={self.axis}, rank {self.rank}; "
+            f"{self.report!r})"
+        )
+
+
+def joint_svd(blocks: Any, rank: int, *, axis: int = 1) -> JointSVD:
+    """Joint SVD of many matrices: the best shared rank-r basis for their concatenation.
+
+    ``[W_1 … W_G] ≈ U_r S_r [V_1ᵀ … V_Gᵀ]`` (``axis=1``), the Eckart–Young optimum of the
+    concatenation along ``axis``. The shared basis comes from the eigendecomposition of the Gram
+    ``Σ_g W_g W_gᵀ`` (``axis=1``; ``Σ_g W_gᵀ W_g`` for ``axis=0``), accumulated block by block in
+    double, so the concatenation is never materialised: memory ``O(k²)`` for the shared size k,
+    ``O(k² Σ n_g)`` FLOPs. The per-block coefficients are ``U_rᵀ W_g`` and the per-block errors
+    ``‖W_g − U_r U_rᵀ W_g‖_F / ‖W_g‖_F`` (computed from the residual, no cancellation).
+
+    The Gram squares the condition number: the leading subspace is accurate, singular values
+    below ``sqrt(eps)·σ_1`` are not (they do not matter for a truncation).
+
+    Parameters
+    ----------
+    blocks : sequence of 2-D arrays
+        Experts, layers, heads (P28 Sub-MoE, P41 xKV, P53). float32 blocks give float32 results.
+    rank : int
+        ``1 <= rank <= k`` (the shared dimension) and ``<=`` the total along ``axis``.
+    axis : {0, 1}
+        1: blocks side by side, sharing rows (a shared left basis). 0: stacked, sharing columns.
+    """
+    if axis not in (0, 1) or isinstance(axis, bool):
+        raise ValueError(f"axis must be 0 or 1, got {axis!r}")
+    if isinstance(blocks, np.ndarray) and blocks.ndim == 3:
+        blocks = list(blocks)
+    if not isinstance(blocks, (list, tuple)) or len(blocks) == 0:
+        raise ValueError("blocks must be a non-empty sequence of 2-D arrays")
+    mats = [_as_matrix(b, f"blocks[{i}]") for i, b in enumerate(blocks)]
+    shared = 1 - axis  # the axis all blocks must agree on
+    k = mats[0].shape[shared]
+    for i, b in enumerate(mats):
+        if b.shape[shared] != k:
+            raise ValueError(
+                f"blocks must share their size along axis {shared}: blocks[0] has {k}, "
+                f"blocks[{i}] has shape {b.shape}"
+            )
+    dtype = (
+        np.dtype(np.float32) if all(b.dtype == np.float32 for b in mats) else np.dtype(np.float64)
+    )
+    total = sum(b.shape[axis] for b in mats)
+    r = _check_rank(rank, min(k, total), what="min(shared size, total size)")
+
+    gram = np.zeros((k, k))
+    for b in mats:
+        b64 = b.astype(np.float64, copy=False)
+        gram += b64 @ b64.T if axis == 1 else b64.T @ b64
+    total_sq = float(np.trace(gram))
+    eigvals, basis64 = _top_eigh(gram, r)
+    basis: np.ndarray = basis64.astype(dtype)
+    _flip_signs(basis, np.zeros((r, 0), dtype))
+
+    coefficients = []
+    errors = np.empty(len(mats))
+    resid_sq = 0.0
+    for i, b in enumerate(mats):
+        bd: np.ndarray = b.astype(dtype, copy=False)
+        c: np.ndarray = basis.T @ bd if axis == 1 else bd @ basis
+        resid = bd - (basis @ c if axis == 1 else c @ basis.T)
+        e = _sq_norm(resid)
+        resid_sq += e
+        own = _sq_norm(bd)
+        errors[i] = math.sqrt(e / own) if own > 0 else 0.0
+        coefficients.append(np.ascontiguousarray(c))
+    sv = np.sqrt(eigvals)
+    report = CompressionReport(
+        method="joint_svd",
+        shape=(k, total) if axis == 1 else (total, k),
+        dtype=str(dtype),
+        ranks=(r,),
+        original_parameters=k * total,
+        parameters=r * (k + total),
+        metadata_bytes=metadata_bytes((k, total), (r,), extra_ints=len(mats)),
+        itemsize=dtype.itemsize,
+        relative_error=math.sqrt(resid_sq / total_sq) if total_sq > 0 else 0.0,
+        optimal_error=math.sqrt(float(eigvals[r:].sum()) / total_sq) if total_sq > 0 else 0.0,
+        next_singular_ratio=float(sv[r] / sv[0]) if sv.size > r and sv[0] > 0 else 0.0,
+        energy=np.cumsum(eigvals[:r]) / total_sq if total_sq > 0 else np.ones(r),
+        flops=2 * r * (k + total),
+        original_flops=2 * k * total,
+    )
+    return JointSVD(basis, sv[:r].astype(dtype), tuple(coefficients), errors, axis, report)
+
+
+# ---------------------------------------------------------------------------------------------
+# PCA: streamed covariance, nested bases
+# ---------------------------------------------------------------------------------------------
+
+
+class PCA:
+    """Principal components from a covariance accumulated over streamed chunks.
+
+    ``partial_fit(X_b)`` merges each chunk's mean and centred scatter into the running ones
+    (Chan, Golub & LeVeque's pairwise update, in double: no cancellation from large means);
+    the basis is the eigendecomposition of the covariance, so every prefix of ``components_``
+    is the PCA basis of that rank (nested, "Matryoshka" bases: P14, P46). Memory ``O(d²)``,
+    ``O(n d²)`` FLOPs for n rows, ``O(d³)`` for the eigendecomposition (done once, lazily).
+
+    Parameters
+    ----------
+    n_components : int, optional
+        How many components ``components_`` keeps (default: all d).
+    center : bool
+        Subtract the mean (PCA) or not (an uncentred second-moment basis, as P14 uses for
+        output features ``Y = XW``).
+    """
+
+    def __init__(self, n_components: int | None = None, *, center: bool = True) -> None:
+        if n_components is not None:
+            check_positive_int(n_components, "n_components")
+        self.n_components = n_components
+        self.center = bool(center)
+        self.n_samples_ = 0
+        self._mean: np.ndarray | None = None
+        self._scatter: np.ndarray | None = None
+        self._dtype: np.dtype[Any] = np.dtype(np.float64)
+        self._eig: tuple[np.ndarray, np.ndarray] | None = None
+
+    def partial_fit(self, X: Any) -> PCA:
+        """Add the rows of ``X`` (n_b × d) to the running mean and scatter."""
+        x = _as_matrix(X, "X")
+        if self._scatter is not None and x.shape[1] != self._scatter.shape[0]:
+            raise ValueError(
+                f"X must have {self._scatter.shape[0]} columns like the earlier chunks, "
+                f"got shape {x.shape}"
+            )
+        x64 = x.astype(np.float64)
+        nb = x64.shape[0]
+        if self.center:
+            mb = x64.mean(axis=0)
+            x64 -= mb
+        else:
+            mb = np.zeros(x64.shape[1])
+        sb = x64.T @ x64
+        if self._scatter is None or self._mean is None:
+            self._mean, self._scatter, self._dtype = mb, sb, x.dtype
+        else:
+            na = self.n_samples_
+            delta = mb - self._mean
+            self._scatter = self._scatter + sb + (na * nb / (na + nb)) * np.outer(delta, delta)
+            self._mean = self._mean + delta * (nb / (na + nb))
+            if x.dtype != np.float32:
+                self._dtype = np.dtype(np.float64)
+        self.n_samples_ += nb
+        self._eig = None
+        return self
+
+    def fit(self, X: Any) -> PCA:
+        """Forget earlier chunks and fit on ``X``."""
+        self.n_samples_, self._mean, self._scatter, self._eig = 0, None, None, None
+        return self.partial_fit(X)
+
+    def _decomposition(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._scatter is None:
+            raise ValueError("PCA is not fitted: call fit or partial_fit first")
+        if self._eig is None:
+            dof = max(self.n_samples_ - 1, 1) if self.center else max(self.n_samples_, 1)
+            vals, vecs = _top_eigh(self._scatter / dof, self._scatter.shape[0])
+            vt = np.ascontiguousarray(vecs.T)
+            # Sign normalisation: the largest entry of each component is positive.
+            signs = np.sign(vt[np.arange(vt.shape[0]), np.argmax(np.abs(vt), axis=1)])
+            vt *= np.where(signs == 0, 1, signs)[:, None]
+            self._eig = (vals, vt)
+        return self._eig
+
+    def _k(self, rank: int | None) -> int:
+        d = self._decomposition()[1].shape[0]
+        k = self.n_components or d
+        if rank is None:
+            return min(k, d)
+        return _check_rank(rank, d, what="the number of features")
+
+    @property
+    def components_(self) -> np.ndarray:
+        """``(n_components, d)``: rows are the principal directions, by decreasing variance."""
+        vt = self._decomposition()[1]
+        return vt[: self._k(None)].astype(self._dtype)
+
+    @property
+    def explained_variance_(self) -> np.ndarray:
+        return self._decomposition()[0][: self._k(None)].astype(self._dtype)
+
+    @property
+    def explained_variance_ratio_(self) -> np.ndarray:
+        vals = self._decomposition()[0]
+        total = vals.sum()
+        return (vals[: self._k(None)] / total if total > 0 else vals[: self._k(None)]).astype(
+            self._dtype
+        )
+
+    @property
+    def mean_(self) -> np.ndarray:
+        self._decomposition()
+        assert self._mean is not None
+        return self._mean.astype(self._dtype)
+
+    def basis(self, rank: int) -> np.ndarray:
+        """The first ``rank`` components (a prefix of the nested basis), shape (rank, d)."""
+        k = self._k(rank)
+        return self._decomposition()[1][:k].astype(self._dtype)
+
+    def transform(self, X: Any, rank: int | None = None) -> np.ndarray:
+        """Coordinates of ``X`` in the first ``rank`` components: ``(X − mean) P_rᵀ``."""
+        x = self._check_features(X)
+        p = self.basis(self._k(rank))
+        return np.asarray((x - self.mean_) @ p.T if self.center else x @ p.T)
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        z = _as_matrix(Z, "Z")
+        p = self.basis(z.shape[1])
+        return np.asarray(z @ p + self.mean_ if self.center else z @ p)
+
+    def reconstruct(self, X: Any, rank: int | None = None) -> np.ndarray:
+        """Project ``X`` onto the first ``rank`` components and back."""
+        return self.inverse_transform(self.transform(X, rank))
+
+    def compress_weight(self, W: Any, rank: int) -> LowRank:
+        """P14's output-feature factorisation: with this PCA fitted on outputs ``Y = XW``
+        (``center=False``), replace ``W`` (d_in × d) by ``(W P_r) P_rᵀ``, a rank-r LowRank
+        whose outputs are the projections of the original outputs onto the top-r basis."""
+        w = _as_matrix(W, "W")
+        d = self._decomposition()[1].shape[0]
+        if w.shape[1] != d:
+            raise ValueError(f"W must have {d} columns (the output features), got {w.shape}")
+        r = _check_rank(rank, min(w.shape), what="min(W.shape)")
+        p = self.basis(r).astype(w.dtype)  # r × d
+        u, s, vt_small = _exact_svd(w @ p.T)  # W P_r = U S V'ᵀ, so Ŵ = U S (V'ᵀ P_rᵀ)
+        vt = vt_small @ p
+        _flip_signs(u, vt)
+        # Ŵ = W P_rᵀP_r projects the rows of W, so ‖W − Ŵ‖² = ‖W‖² − Σ s².
+        report = _matrix_report("pca/output", (w.shape[0], d), w.dtype, s, _sq_norm(w), None)
+        return LowRank(np.ascontiguousarray(u), s, np.ascontiguousarray(vt), report)
+
+    def _check_features(self, X: Any) -> np.ndarray:
+        x = _as_matrix(X, "X")
+        d = self._decomposition()[1].shape[0]
+        if x.shape[1] != d:
+            raise ValueError(f"X must have {d} columns like the fitted data, got shape {x.shape}")
+        return x
+
+    def __repr__(self) -> str:
+        d = None if self._scatter is None else self._scatter.shape[0]
+        return (
+            f"PCA(n_components={self.n_components}, center={self.center}, "
+            f"n_samples={self.n_samples_}, features={d})"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# CUR with anchor retrieval (P04)
+# ---------------------------------------------------------------------------------------------
+
+CUR_SELECT = ("uniform", "leverage", "pivoted_qr")
+CUR_MIDDLE = ("intersection", "optimal")
+
+
+@dataclass(frozen=True, repr=False)
+class CUR:
+    """``A ≈ C U R`` with ``C = A[:, cols]``, ``R = A[rows, :]`` and a small core ``U``.
+
+    As an anchor index (P04, ANNCUR): ``rows`` are anchor queries and ``cols`` anchor items of a
+    query × item score matrix. A new query scored against the anchor items only gives
+    approximate scores for all items, ``a_q[cols] · U · R`` (:meth:`approximate_scores`), and
+    :meth:`top_k` re-scores the best candidates exactly.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    C: np.ndarray
+    U: np.ndarray
+    R: np.ndarray
+    report: CompressionReport
+
+    def __iter__(self) -> Any:
+        return iter((self.C, self.U, self.R))
+
+    def reconstruct(self) -> np.ndarray:
+        return np.asarray(self.C @ (self.U @ self.R))
+
+    def apply(self, x: Any) -> np.ndarray:
+        """``Â @ x`` for x of shape (n,) or (n, k)."""
+        xa = np.asarray(x)
+        if xa.ndim not in (1, 2) or xa.shape[0] != self.R.shape[1]:
+            raise ValueError(f"x must have {self.R.shape[1]} rows, got shape {xa.shape}")
+        return np.asarray(self.C @ (self.U @ (self.R @ xa)))
+
+    def approximate_scores(self, anchor_scores: Any) -> np.ndarray:
+        """Approximate scores of new queries for ALL items from their scores on the anchor items.
+
+        ``anchor_scores``: shape (len(cols),) for one query or (q, len(cols)). Cost
+        ``O(|cols|·|rows| + |rows|·n)`` per query, no call to the expensive scorer.
+        """
+        s = np.asarray(anchor_scores)
+        if s.ndim not in (1, 2) or s.shape[-1] != self.cols.shape[0]:
+            raise ValueError(
+                f"anchor_scores must have last axis {self.cols.shape[0]} (one score per anchor "
+                f"item), got shape {s.shape}"
+            )
+        if not np.isfinite(s).all():
+            raise ValueError("anchor_scores contains NaN or inf")
+        return np.asarray((s @ self.U) @ self.R)
+
+    def top_k(
+        self,
+        anchor_scores: Any,
+        k: int,
+        *,
+        rescore: Callable[[np.ndarray], Any] | None = None,
+        candidates: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The approximate top-k items of one query, optionally re-scored exactly.
+
+        Takes the ``candidates`` (default k) best items by approximate score; with ``rescore``
+        (a function from item indices to exact scores) ranks them by exact score. Returns
+        ``(indices, scores)``, best first.
+        """
+        approx = self.approximate_scores(anchor_scores)
+        if approx.ndim != 1:
+            raise ValueError("top_k takes the anchor scores of ONE query (a 1-D array)")
+        n = approx.shape[0]
+        k = _check_rank(k, n, "k", "the number of items")
+        c = k if candidates is None else _check_rank(candidates, n, "candidates", "n")
+        if c < k:
+            raise ValueError(f"candidates must be >= k = {k}, got {c}")
+        pool = np.argpartition(-approx, c - 1)[:c] if c < n else np.arange(n)
+        if rescore is None:
+            scores = approx[pool]
+        else:
+            scores = np.asarray(rescore(pool), dtype=np.float64).reshape(-1)
+            if scores.shape != pool.shape:
+                raise ValueError(f"rescore must return {pool.size} scores, got {scores.size}")
+        order = np.lexsort((pool, -scores))[:k]  # by score, ties by index: deterministic
+        return pool[order], scores[order]
+
+    def __repr__(self) -> str:
+        return f"CUR({self.rows.size} rows, {self.cols.size} cols; {self.report!r})"
+
+
+def _select(
+    a: np.ndarray, count: int, select: str, rng: np.random.Generator, rank: int
+) -> np.ndarray:
+    """``count`` column indices of ``a``."""
+    n = a.shape[1]
+    if select == "uniform":
+        return np.sort(rng.choice(n, size=count, replace=False))
+    if select == "pivoted_qr":
+        _, piv = scipy.linalg.qr(a, mode="r", pivoting=True, check_finite=False)
+        return np.sort(piv[:count])
+    # Leverage scores of the top-`rank` right singular vectors, sampled without replacement.
+    vt = svd(a, rank, method="exact").Vt.astype(np.float64)
+    lev = (vt**2).sum(axis=0)
+    p = lev + 1e-12 * lev.max()  # every column stays selectable
+    return np.sort(rng.choice(n, size=count, replace=False, p=p / p.sum()))
+
+
+def cur(
+    A: Any,
+    n_rows: int,
+    n_cols: int,
+    *,
+    select: str = "leverage",
+    middle: str = "intersection",
+    rank: int | None = None,
+    seed: Any = None,
+) -> CUR:
+    """CUR decomposition ``A ≈ A[:, J] · U · A[I, :]`` by row and column selection.
+
+    Parameters
+    ----------
+    A : array_like (m, n)
+    n_rows, n_cols : int
+        How many rows I and columns J to keep.
+    select : {"uniform", "leverage", "pivoted_qr"}
+        "uniform": I, J uniformly without replacement. "leverage": sampled without replacement
+        in proportion to the leverage scores of the top-``rank`` singular vectors
+        (Mahoney & Drineas 2009; ``rank`` defaults to ``min(n_rows, n_cols)``).
+        "pivoted_qr": the first pivots of a column-pivoted QR of A (rows: of Aᵀ), the columns
+        of the interpolative decomposition; deterministic, ``O(mn·min(m, n))``.
+    middle : {"intersection", "optimal"}
+        "intersection": ``U = pinv(A[I, J])`` (P04: needs only the selected rows and columns).
+        "optimal": ``U = pinv(C) A pinv(R)``, the least-squares core given C and R.
+    seed : int, numpy Generator or None
+
+    The report's error is measured on the reconstruction; no optimum is claimed.
+
+    References
+    ----------
+    Mahoney & Drineas, PNAS 106 (2009); Yadav et al., "Efficient nearest neighbor search for
+    cross-encoder models using matrix factorization" (P04).
+    """
+    a = _as_matrix(A, "A")
+    m, n = a.shape
+    nr = _check_rank(n_rows, m, "n_rows", "m")
+    nc = _check_rank(n_cols, n, "n_cols", "n")
+    if select not in CUR_SELECT:
+        raise ValueError(f"select must be one of {CUR_SELECT}, got {select!r}")
+    if middle not in CUR_MIDDLE:
+        raise ValueError(f"middle must be one of {CUR_MIDDLE}, got {middle!r}")
+    k = min(nr, nc) if rank is None else _check_rank(rank, min(m, n))
+    rng = _rng(seed)
+    cols = _select(a, nc, select, rng, k)
+    rows = _select(a.T, nr, select, rng, k)
+    c = np.ascontiguousarray(a[:, cols])
+    r = np.ascontiguousarray(a[rows, :])
+    if middle == "intersection":
+        u = scipy.linalg.pinv(a[np.ix_(rows, cols)].astype(np.float64))
+    else:
+        u = scipy.linalg.pinv(c.astype(np.float64)) @ a @ scipy.linalg.pinv(r.astype(np.float64))
+    u = u.astype(a.dtype)
+    resid = a - c @ (u @ r)
+    total_sq = _sq_norm(a)
+    report = CompressionReport(
+        method=f"cur/{select}",
+        shape=(m, n),
+        dtype=str(a.dtype),
+        ranks=(nr, nc),
+        original_parameters=m * n,
+        parameters=m * nc + nc * nr + nr * n,
+        metadata_bytes=metadata_bytes((m, n), (nr, nc), extra_ints=nr + nc),
+        itemsize=a.dtype.itemsize,
+        relative_error=math.sqrt(_sq_norm(resid) / total_sq) if total_sq > 0 else 0.0,
+        flops=2 * (nr * n + nc * nr + m * nc),
+        original_flops=2 * m * n,
+    )
+    return CUR(rows, cols, c, u, r, report)
+
+
+# ---------------------------------------------------------------------------------------------
+# allocate_ranks: a multiple-choice knapsack over layers (P26)
+# ---------------------------------------------------------------------------------------------
+
+ALLOCATE_METHODS = ("dp", "greedy")
+ALLOCATE_KINDS = ("error", "spectrum")
+_MAX_DP_CELLS = 50_000_000
+
+
+@dataclass(frozen=True, repr=False)
+class Allocation:
+    """One level per layer minimising the total error within the budget.
+
+    ``levels[l]`` indexes layer l's options (for ``kind="spectrum"``: the rank kept);
+    ``errors`` and ``sizes`` are the chosen options' error and size per layer.
+    """
+
+    levels: np.ndarray
+    errors: np.ndarray
+    sizes: np.ndarray
+    budget: float
+    method: str
+
+    @property
+    def total_error(self) -> float:
+        return float(self.errors.sum())
+
+    @property
+    def total_size(self) -> float:
+        return float(self.sizes.sum())
+
+    def table(self) -> np.ndarray:
+        """Per-layer rows as a structured array: layer, level, size, error."""
+        out = np.empty(
+            self.levels.shape[0],
+            dtype=[("layer", np.int64), ("level", np.int64), ("size", float), ("error", float)],
+        )
+        out["layer"] = np.arange(self.levels.shape[0])
+        out["level"], out["size"], out["error"] = self.levels, self.sizes, self.errors
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"Allocation({self.method}: {self.levels.shape[0]} layers, size "
+            f"{self.total_size:.6g} of {self.budget:.6g}, total error {self.total_error:.6g})"
+        )
+
+    def __str__(self) -> str:
+        lines = [repr(self), f"{'layer':>6} {'level':>6} {'size':>12} {'error':>12}"]
+        for row in self.table():
+            lines.append(
+                f"{row['layer']:>6} {row['level']:>6} {row['size']:>12.6g} {row['error']:>12.6g}"
+            )
+        return "\n".join(lines)
+
+
+def _curves(curves: Any, sizes: Any, kind: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer (errors per level, sizes per level), validated."""
+    if kind not in ALLOCATE_KINDS:
+        raise ValueError(f"kind must be one of {ALLOCATE_KINDS}, got {kind!r}")
+    if not isinstance(curves, (list, tuple)) or len(curves) == 0:
+        raise ValueError("curves must be a non-empty sequence with one 1-D array per layer")
+    if len(sizes) != len(curves):
+        raise ValueError(
+            f"sizes must have one entry per layer: {len(curves)} layers, got {len(sizes)} sizes"
+        )
+    out = []
+    for i, (c, s) in enumerate(zip(curves, sizes, strict=True)):
+        cv = np.asarray(c, dtype=np.float64)
+        if cv.ndim != 1 or cv.size == 0:
+            raise ValueError(f"curves[{i}] must be a non-empty 1-D array, got shape {cv.shape}")
+        if not np.isfinite(cv).all():
+            raise ValueError(f"curves[{i}] contains NaN or inf")
+        if kind == "spectrum":
+            unit = np.asarray(s, dtype=np.float64)
+            if unit.ndim != 0 or not np.isfinite(unit) or unit <= 0:
+                raise ValueError(f"sizes[{i}] must be a positive number (size per rank), got {s}")
+            sq = np.sort(cv**2)[::-1]
+            tail = np.concatenate([np.cumsum(sq[::-1])[::-1], [0.0]])  # Σ_{i>r} σ², r = 0..k
+            out.append((tail, np.arange(cv.size + 1) * float(unit)))
+        else:
+            sv = np.asarray(s, dtype=np.float64)
+            if sv.shape != cv.shape:
+                raise ValueError(
+                    f"sizes[{i}] must match curves[{i}] (one size per level): "
+                    f"{cv.shape} vs {sv.shape}"
+                )
+            if not np.isfinite(sv).all() or (sv < 0).any():
+                raise ValueError(f"sizes[{i}] must be finite and >= 0")
+            out.append((cv, sv))
+    return out
+
+
+def _dp(layers: list[tuple[np.ndarray, np.ndarray]], budget: float, step: float) -> np.ndarray:
+    """Exact multiple-choice knapsack over a budget discretised in units of ``step``; sizes are
+    rounded UP to whole units, so the answer always fits the true budget."""
+    cap = math.floor(budget / step + 1e-9)
+    if len(layers) * (cap + 1) > _MAX_DP_CELLS:
+        raise ValueError(
+            f"the DP table would have {len(layers) * (cap + 1)} cells; pass a larger step "
+            f"(now {step}) or method='greedy'"
+        )
+    best = np.zeros(cap + 1)  # best[b]: least error of the layers so far within b units
+    choices = np.empty((len(layers), cap + 1), dtype=np.int32)
+    for li, (err, size) in enumerate(layers):
+        units = np.ceil(size / step - 1e-9).astype(np.int64)
+        new = np.full(cap + 1, np.inf)
+        choice = choices[li]
+        choice.fill(-1)
+        for level in range(err.shape[0]):
+            u = int(units[level])
+            if u > cap:
+                continue
+            cand = best[: cap + 1 - u] + err[level]
+            target = new[u:]
+            better = cand < target  # strict: ties keep the lower level
+            target[better] = cand[better]
+            choice[u:][better] = level
+        best = new
+    if not np.isfinite(best[cap]):
+        raise ValueError("no allocation fits the budget: the smallest options already exceed it")
+    levels = np.empty(len(layers), dtype=np.int64)
+    b = cap
+    for li in range(len(layers) - 1, -1, -1):
+        level = int(choices[li, b])
+        levels[li] = level
+        b -= int(np.ceil(layers[li][1][level] / step - 1e-9))
+    return levels
+
+
+def _greedy(layers: list[tuple[np.ndarray, np.ndarray]], budget: float) -> np.ndarray:
+    """Largest error drop per unit of size first, along each layer's lower convex hull."""
+    levels = np.empty(len(layers), dtype=np.int64)
+    moves: list[tuple[float, int, int, float]] = []  # (-gain per size, layer, level, Δsize)
+    used = 0.0
+    for li, (err, size) in enumerate(layers):
+        order = np.lexsort((err, size))
+        start = int(order[0])
+        levels[li] = start
+        used += size[start]
+        hull = [start]
+        for j in order[1:]:
+            j = int(j)
+            if err[j] >= err[hull[-1]] or size[j] == size[hull[-1]]:
+                continue  # dominated: bigger and no better
+            while len(hull) >= 2:
+                a, b = hull[-2], hull[-1]
+                # b lies above the segment a→j: drop it (not on the lower convex hull).
+                lhs = (err[a] - err[b]) * (size[j] - size[a])
+                rhs = (err[a] - err[j]) * (size[b] - size[a])
+                if lhs <= rhs:
+                    hull.pop()
+                else:
+                    break
+            hull.append(j)
+        for a, b in itertools.pairwise(hull):
+            ds = size[b] - size[a]
+            moves.append((-(err[a] - err[b]) / ds, li, b, ds))
+    if used > budget * (1 + 1e-12):
+        raise ValueError("no allocation fits the budget: the smallest options already exceed it")
+    blocked = np.zeros(len(layers), dtype=bool)
+    for _, li, level, ds in sorted(moves):
+        if blocked[li]:
+            continue
+        if used + ds <= budget * (1 + 1e-12):
+            levels[li] = level
+            used += ds
+        else:
+            blocked[li] = True  # later moves of this layer build on this one
+    return levels
+
+
+def allocate_ranks(
+    curves: Any,
+    sizes: Any,
+    budget: float,
+    *,
+    kind: str = "error",
+    method: str = "dp",
+    step: float | None = None,
+) -> Allocation:
+    """One compression level per layer minimising ``Σ_l e_l(c_l)`` s.t. ``Σ_l s_l(c_l) ≤ B``.
+
+    The multiple-choice knapsack of L-GreCo (P26) for ranks, top-k densities or bit widths
+    across the layers of a model.
+
+    Parameters
+    ----------
+    curves : sequence of 1-D arrays
+        ``kind="error"``: layer l's error at each of its levels. ``kind="spectrum"``: layer l's
+        singular values; level r (0..len) then keeps rank r with the Eckart–Young error
+        ``Σ_{i>r} σ_i²`` (squared Frobenius error, so errors add across layers).
+    sizes : sequence
+        ``kind="error"``: 1-D arrays, each level's size (bytes, parameters, bits).
+        ``kind="spectrum"``: one number per layer, the size per unit of rank (``m + n`` or
+        ``m + n + 1``).
+    budget : float
+        The total size allowed.
+    method : {"dp", "greedy"}
+        "dp": exact dynamic programme over the budget in units of ``step``
+        (``O(L·|C|·B/step)`` time, ``O(L·B/step)`` memory); exact when all sizes are multiples of
+        ``step`` (the default: their greatest common divisor when they are integers), otherwise
+        sizes are rounded up so the answer always fits. "greedy": take the largest error drop
+        per unit of size along each layer's lower convex hull, ``O(L|C| log(L|C|))``; optimal
+        for the continuous relaxation, within one move of the optimum otherwise.
+
+    Returns
+    -------
+    Allocation
+        ``levels``, per-layer ``errors`` and ``sizes``, totals, and ``table()``.
+    """
+    if method not in ALLOCATE_METHODS:
+        raise ValueError(f"method must be one of {ALLOCATE_METHODS}, got {method!r}")
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
+        raise TypeError(f"budget must be a number, got {type(budget).__name__}")
+    if not math.isfinite(budget) or budget < 0:
+        raise ValueError(f"budget must be finite and >= 0, got {budget}")
+    layers = _curves(curves, sizes, kind)
+    if method == "dp":
+        if step is None:
+            all_sizes = np.concatenate([s for _, s in layers])
+            if not np.all(all_sizes == np.round(all_sizes)):
+                raise ValueError("sizes are not integers: pass step= to discretise the budget")
+            ints = all_sizes.astype(np.int64)
+            step = float(max(int(np.gcd.reduce(ints[ints > 0])) if (ints > 0).any() else 1, 1))
+        elif isinstance(step, bool) or not isinstance(step, numbers.Real) or not step > 0:
+            raise ValueError(f"step must be a positive number, got {step!r}")
+        levels = _dp(layers, float(budget), float(step))
+    else:
+        levels = _greedy(layers, float(budget))
+    errors = np.array([e[lv] for (e, _), lv in zip(layers, levels, strict=True)])
+    chosen = np.array([s[lv] for (_, s), lv in zip(layers, levels, strict=True)])
+    return Allocation(levels, errors, chosen, float(budget), method)
+
+
+# ---------------------------------------------------------------------------------------------
+# merge_experts: frequency-weighted merging after permutation alignment (P24)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class MergedExperts:
+    """One merged expert per group, with the permutation that aligned each original expert.
+
+    ``merged[g]`` is a tuple of matrices (the structure of one expert); ``permutations[e]``
+    reorders expert e's neurons onto its group's dominant expert: aligned = take(W_e,
+    permutations[e], neuron_axis).
+    """
+
+    merged: tuple[tuple[np.ndarray, ...], ...]
+    permutations: np.ndarray
+    groups: np.ndarray
+    dominant: np.ndarray
+    report: CompressionReport
+
+    def __repr__(self) -> str:
+        return (
+            f"MergedExperts({self.groups.shape[0]} experts -> {len(self.merged)} groups; "
+            f"{self.report!r})"
+        )
+
+
+def _expert(e: Any, i: int) -> list[np.ndarray]:
+    parts = [e] if isinstance(e, np.ndarray) and e.ndim == 2 else list(e)
+    return [_as_matrix(p, f"experts[{i}][{j}]") for j, p in enumerate(parts)]
+
+
+def merge_experts(
+    experts: Any,
+    frequencies: Any,
+    *,
+    neuron_axis: int | Sequence[int] = 0,
+    groups: Any = None,
+    align: bool = True,
+) -> MergedExperts:
+    """Merge experts into one per group: align neurons to the dominant expert, then average
+    weighted by routing frequency (M-SMoE, P24).
+
+    Parameters
+    ----------
+    experts : sequence
+        Each expert is a 2-D array or a sequence of 2-D arrays (e.g. ``(W_in, W_out)``), all
+        experts with the same shapes.
+    frequencies : array_like (E,)
+        Routing frequencies (>= 0); the merge weights ``f_e / Σ_{e∈g} f_e``.
+    neuron_axis : int or sequence of int
+        The axis of each matrix that indexes the hidden neurons (permutable without changing
+        the expert's function, e.g. 0 for ``W_in`` (h × d), 1 for ``W_out`` (d × h)).
+    groups : array_like (E,) of int, optional
+        Group labels (default: one group). Each group's dominant expert is its most frequent.
+    align : bool
+        Match neurons by the Hungarian algorithm (``scipy.optimize.linear_sum_assignment``) on
+        the inner products of the neurons' concatenated weights, ``O(h³)`` per expert.
+
+    The report counts one merged expert per group against all originals and the relative
+    error ``sqrt(Σ_e ‖aligned_e − merged_g(e)‖² / Σ_e ‖W_e‖²)``.
+    """
+    if not isinstance(experts, (list, tuple)) or len(experts) == 0:
+        raise ValueError("experts must be a non-empty sequence")
+    mats = [_expert(e, i) for i, e in enumerate(experts)]
+    n_exp = len(mats)
+    shapes = [m.shape for m in mats[0]]
+    for i, ms in enumerate(mats):
+        if [m.shape for m in ms] != shapes:
+            raise ValueError(
+                f"experts must all have the same matrix shapes: experts[0] has {shapes}, "
+                f"experts[{i}] has {[m.shape for m in ms]}"
+            )
+    axes = [neuron_axis] * len(shapes) if isinstance(neuron_axis, int) else list(neuron_axis)
+    if len(axes) != len(shapes) or any(ax not in (0, 1) for ax in axes):
+        raise ValueError(f"neuron_axis must be 0 or 1 for each of the {len(shapes)} matrices")
+    hidden = {shp[ax] for shp, ax in zip(shapes, axes, strict=True)}
+    if len(hidden) != 1:
+        raise ValueError(f"the neuron axes disagree on the number of neurons: {sorted(hidden)}")
+    h = hidden.pop()
+    freq = np.asarray(frequencies, dtype=np.float64)
+    if freq.shape != (n_exp,):
+        raise ValueError(f"frequencies must have shape ({n_exp},), got {freq.shape}")
+    if not np.isfinite(freq).all() or (freq < 0).any():
+        raise ValueError("frequencies must be finite and >= 0")
+    labels = np.zeros(n_exp, dtype=np.int64) if groups is None else np.asarray(groups)
+    if labels.shape != (n_exp,) or labels.dtype.kind not in "iu":
+        raise ValueError(f"groups must be {n_exp} integer labels, got {labels!r}")
+    dtype = mats[0][0].dtype
+
+    def features(ms: list[np.ndarray]) -> np.ndarray:
+        # One row per neuron: its weights in every matrix, concatenated.
+        return np.concatenate(
+            [(m if ax == 0 else m.T) for m, ax in zip(ms, axes, strict=True)], axis=1
+        )
+
+    perms = np.tile(np.arange(h), (n_exp, 1))
+    merged = []
+    dominant = []
+    resid_sq = 0.0
+    total_sq = sum(_sq_norm(m) for ms in mats for m in ms)
+    for g in np.unique(labels):
+        members = np.flatnonzero(labels == g)
+        w = freq[members]
+        if w.sum() <= 0:
+            raise ValueError(f"group {g} has zero total frequency")
+        ref = int(members[np.argmax(w)])
+        dominant.append(ref)
+        ref_feat = features(mats[ref]).astype(np.float64)
+        aligned: list[list[np.ndarray]] = []
+        for e in members:
+            if align and e != ref:
+                sim = ref_feat @ features(mats[e]).astype(np.float64).T
+                _, col = scipy.optimize.linear_sum_assignment(sim, maximize=True)
+                perms[e] = col
+            aligned.append(
+                [np.take(m, perms[e], axis=ax) for m, ax in zip(mats[e], axes, strict=True)]
+            )
+        weights = w / w.sum()
+        group_merged = tuple(
+            sum(
+                wt * a[j].astype(np.float64) for wt, a in zip(weights, aligned, strict=True)
+            ).astype(dtype)
+            for j in range(len(shapes))
+        )
+        for a in aligned:
+            resid_sq += sum(_sq_norm(x - y) for x, y in zip(a, group_merged, strict=True))
+        merged.append(group_merged)
+    per_expert = sum(s[0] * s[1] for s in shapes)
+    report = CompressionReport(
+        method="merge_experts",
+        shape=(n_exp, per_expert),
+        dtype=str(dtype),
+        ranks=(len(merged),),
+        original_parameters=n_exp * per_expert,
+        parameters=len(merged) * per_expert,
+        metadata_bytes=metadata_bytes((n_exp, per_expert), (len(merged),), extra_ints=n_exp),
+        itemsize=dtype.itemsize,
+        relative_error=math.sqrt(resid_sq / total_sq) if total_sq > 0 else 0.0,
+    )
+    return MergedExperts(tuple(merged), perms, labels, np.array(dominant), report)
