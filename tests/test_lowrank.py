@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import infokit
-from infokit import lowrank
+from infokit import _backend, lowrank
+from infokit._reference import lowrank as ref_lowrank
 
 
 @pytest.fixture(autouse=True)
@@ -533,12 +534,48 @@ def test_dp_matches_brute_force(seed, layers, levels, frac):
     hi = sum(s.max() for s in sizes)
     budget = float(np.floor(lo + frac * (hi - lo)))
     best_err, _ = brute_force(errors, sizes, budget)
-    res = lowrank.allocate_ranks(errors, sizes, budget, method="dp")
-    assert res.total_error == pytest.approx(best_err, abs=1e-9)
-    assert res.total_size <= budget
+    for backend in infokit.available_backends():
+        res = lowrank.allocate_ranks(errors, sizes, budget, method="dp", backend=backend)
+        assert res.total_error == pytest.approx(best_err, abs=1e-9)
+        assert res.total_size <= budget
     greedy = lowrank.allocate_ranks(errors, sizes, budget, method="greedy")
     assert greedy.total_size <= budget
     assert greedy.total_error >= best_err - 1e-9
+
+
+def test_knapsack_kernel_equals_numpy_twin_on_any_thread_count():
+    core = _backend.compiled("_core")
+    if core is None:
+        pytest.skip("no compiled backend")
+    rng = np.random.default_rng(21)
+    counts = rng.integers(1, 20, 40)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    # Errors on a coarse grid, so equal totals (ties) occur and the tie rule is exercised.
+    errors = rng.integers(0, 8, offsets[-1]).astype(np.float64)
+    units = rng.integers(0, 60, offsets[-1]).astype(np.int64)
+    cap = 900
+    expected = ref_lowrank.knapsack_dp(errors, units, offsets, cap)
+    for n_threads in (1, 2):
+        levels, total = core.knapsack_dp(errors, units, offsets, cap, n_threads)
+        np.testing.assert_array_equal(levels, expected[0])
+        assert total == expected[1]
+    assert (units[offsets[:-1] + expected[0]]).sum() <= cap
+    infeasible = core.knapsack_dp(errors, units + 100, offsets, 10, 1)
+    assert infeasible[1] == np.inf
+    assert ref_lowrank.knapsack_dp(errors, units + 100, offsets, 10)[1] == np.inf
+    with pytest.raises(ValueError, match="offsets must increase"):
+        core.knapsack_dp(errors[:2], units[:2], np.array([0, 2, 2], dtype=np.int64), 5, 1)
+    with pytest.raises(ValueError, match="offsets must end at the number of levels"):
+        core.knapsack_dp(errors[:2], units[:2], np.array([0, 1], dtype=np.int64), 5, 1)
+    with pytest.raises(TypeError):
+        core.knapsack_dp(errors[:2].astype(np.float32), units[:2], offsets[:2], 5, 1)
+    with infokit.threads(2):
+        two = lowrank.allocate_ranks(
+            [errors[a:b] for a, b in itertools.pairwise(offsets)],
+            [units[a:b] for a, b in itertools.pairwise(offsets)],
+            cap,
+        )
+    np.testing.assert_array_equal(two.levels, expected[0])
 
 
 def test_spectrum_allocation_equals_global_top_singular_values():
@@ -578,6 +615,7 @@ def test_allocate_non_integer_sizes_with_step_fit_the_budget():
         (([np.ones(2)], [np.ones(2)], 5), {"kind": "x"}, ValueError, "kind must be one of"),
         (([np.ones(2)], [-1.0], 5), {"kind": "spectrum"}, ValueError, "size per rank"),
         (([np.array([np.nan])], [np.ones(1)], 5), {}, ValueError, "NaN or inf"),
+        (([np.ones(2)], [np.ones(2)], 5), {"backend": "gpu"}, ValueError, "backend must be one"),
     ],
 )
 def test_allocate_bad_input(args, kwargs, exc, match):

@@ -25,3 +25,14 @@ def combine(
     kb: int,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+# --- lowrank ---------------------------------------------------------------------------------
+# Multiple-choice knapsack DP (csrc/include/infokit/lowrank/knapsack.hpp): layer l's levels are
+# errors/units[offsets[l]:offsets[l+1]]; returns (levels, total error), total = inf if nothing fits.
+def knapsack_dp(
+    errors: npt.NDArray[np.float64],
+    units: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    capacity: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], float]: ...

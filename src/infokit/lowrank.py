@@ -25,7 +25,10 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
+from . import _backend
 from ._compression_report import CompressionReport, metadata_bytes
+from ._reference import lowrank as _reference
+from ._threads import get_num_threads
 from ._validation import check_positive_int
 
 __all__ = [
@@ -898,7 +901,7 @@ def cur(
 
 ALLOCATE_METHODS = ("dp", "greedy")
 ALLOCATE_KINDS = ("error", "spectrum")
-_MAX_DP_CELLS = 50_000_000
+_MAX_DP_CELLS = 25_000_000  # int32 choices: 100 MB
 
 
 @dataclass(frozen=True, repr=False)
@@ -985,7 +988,9 @@ def _curves(curves: Any, sizes: Any, kind: str) -> list[tuple[np.ndarray, np.nda
     return out
 
 
-def _dp(layers: list[tuple[np.ndarray, np.ndarray]], budget: float, step: float) -> np.ndarray:
+def _dp(
+    layers: list[tuple[np.ndarray, np.ndarray]], budget: float, step: float, backend: str
+) -> np.ndarray:
     """Exact multiple-choice knapsack over a budget discretised in units of ``step``; sizes are
     rounded UP to whole units, so the answer always fits the true budget."""
     cap = math.floor(budget / step + 1e-9)
@@ -994,32 +999,16 @@ def _dp(layers: list[tuple[np.ndarray, np.ndarray]], budget: float, step: float)
             f"the DP table would have {len(layers) * (cap + 1)} cells; pass a larger step "
             f"(now {step}) or method='greedy'"
         )
-    best = np.zeros(cap + 1)  # best[b]: least error of the layers so far within b units
-    choices = np.empty((len(layers), cap + 1), dtype=np.int32)
-    for li, (err, size) in enumerate(layers):
-        units = np.ceil(size / step - 1e-9).astype(np.int64)
-        new = np.full(cap + 1, np.inf)
-        choice = choices[li]
-        choice.fill(-1)
-        for level in range(err.shape[0]):
-            u = int(units[level])
-            if u > cap:
-                continue
-            cand = best[: cap + 1 - u] + err[level]
-            target = new[u:]
-            better = cand < target  # strict: ties keep the lower level
-            target[better] = cand[better]
-            choice[u:][better] = level
-        best = new
-    if not np.isfinite(best[cap]):
+    errors = np.ascontiguousarray(np.concatenate([e for e, _ in layers]), dtype=np.float64)
+    units = np.concatenate([np.ceil(s / step - 1e-9) for _, s in layers]).astype(np.int64)
+    offsets = np.zeros(len(layers) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([e.shape[0] for e, _ in layers])
+    core = _backend.compiled("_core") if _backend.resolve(backend) == "cpp" else None
+    kernel = _reference.knapsack_dp if core is None else core.knapsack_dp
+    levels, total = kernel(errors, units, offsets, int(cap), get_num_threads())
+    if not math.isfinite(total):
         raise ValueError("no allocation fits the budget: the smallest options already exceed it")
-    levels = np.empty(len(layers), dtype=np.int64)
-    b = cap
-    for li in range(len(layers) - 1, -1, -1):
-        level = int(choices[li, b])
-        levels[li] = level
-        b -= int(np.ceil(layers[li][1][level] / step - 1e-9))
-    return levels
+    return np.asarray(levels, dtype=np.int64)
 
 
 def _greedy(layers: list[tuple[np.ndarray, np.ndarray]], budget: float) -> np.ndarray:
@@ -1072,6 +1061,7 @@ def allocate_ranks(
     kind: str = "error",
     method: str = "dp",
     step: float | None = None,
+    backend: str = "auto",
 ) -> Allocation:
     """One compression level per layer minimising ``Σ_l e_l(c_l)`` s.t. ``Σ_l s_l(c_l) ≤ B``.
 
@@ -1097,6 +1087,9 @@ def allocate_ranks(
         sizes are rounded up so the answer always fits. "greedy": take the largest error drop
         per unit of size along each layer's lower convex hull, ``O(L|C| log(L|C|))``; optimal
         for the continuous relaxation, within one move of the optimum otherwise.
+    backend : {"auto", "cpp", "numpy"}
+        The DP's implementation: the C++ kernel (capacities split across
+        ``infokit.get_num_threads()`` threads, same answer on any count) or its numpy twin.
 
     Returns
     -------
@@ -1105,6 +1098,7 @@ def allocate_ranks(
     """
     if method not in ALLOCATE_METHODS:
         raise ValueError(f"method must be one of {ALLOCATE_METHODS}, got {method!r}")
+    backend = _backend.resolve(backend)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise TypeError(f"budget must be a number, got {type(budget).__name__}")
     if not math.isfinite(budget) or budget < 0:
@@ -1119,7 +1113,7 @@ def allocate_ranks(
             step = float(max(int(np.gcd.reduce(ints[ints > 0])) if (ints > 0).any() else 1, 1))
         elif isinstance(step, bool) or not isinstance(step, numbers.Real) or not step > 0:
             raise ValueError(f"step must be a positive number, got {step!r}")
-        levels = _dp(layers, float(budget), float(step))
+        levels = _dp(layers, float(budget), float(step), backend)
     else:
         levels = _greedy(layers, float(budget))
     errors = np.array([e[lv] for (e, _), lv in zip(layers, levels, strict=True)])
