@@ -683,3 +683,60 @@ def test_merge_experts_groups_and_bad_input():
         lowrank.merge_experts(experts, [1, -1, 1, 1])
     with pytest.raises(ValueError, match="neuron axes disagree"):
         lowrank.merge_experts([(np.ones((2, 3)), np.ones((4, 2)))], [1], neuron_axis=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layouts and threads across the module
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_only_fortran(a):
+    f = np.asfortranarray(a)
+    f.setflags(write=False)
+    return f
+
+
+def test_layouts_for_joint_svd_cur_pca():
+    rng = np.random.default_rng(22)
+    blocks = [rng.standard_normal((12, 7)) for _ in range(3)]
+    expected = lowrank.joint_svd(blocks, 3)
+    odd = [_read_only_fortran(b) for b in blocks]
+    got = lowrank.joint_svd(odd, 3)
+    np.testing.assert_allclose(got.basis, expected.basis, atol=1e-10)
+    strided = [np.repeat(b, 2, axis=1)[:, ::2] for b in blocks]
+    np.testing.assert_allclose(lowrank.joint_svd(strided, 3).basis, expected.basis, atol=1e-10)
+    a = rng.standard_normal((20, 15))
+    np.testing.assert_allclose(
+        lowrank.cur(_read_only_fortran(a), 5, 5, select="pivoted_qr").reconstruct(),
+        lowrank.cur(a, 5, 5, select="pivoted_qr").reconstruct(),
+        atol=1e-10,
+    )
+    x = rng.standard_normal((50, 6))
+    np.testing.assert_allclose(
+        lowrank.PCA().fit(_read_only_fortran(x)).components_,
+        lowrank.PCA().fit(x).components_,
+        atol=1e-12,
+    )
+    with infokit.threads(2):
+        two = lowrank.joint_svd(blocks, 3)
+    np.testing.assert_allclose(two.basis, expected.basis, atol=1e-12)
+
+
+def test_allocate_accepts_a_2d_table_of_spectra():
+    spectra = np.array([[3.0, 2.0, 1.0], [2.5, 0.5, 0.1]])
+    res = lowrank.allocate_ranks(spectra, np.array([2, 2]), 6, kind="spectrum")
+    # Three ranks of size 2 fit: keep σ = 3, 2.5, 2.
+    assert res.levels.tolist() == [2, 1]
+    assert res.total_error == pytest.approx(1.0 + 0.25 + 0.01)
+
+
+def test_report_text_for_weighted_and_randomized():
+    rng = np.random.default_rng(23)
+    a, _ = decaying(rng, 300, 260)
+    rand = lowrank.svd(a, 5, method="randomized", seed=0).report
+    assert rand.error_ratio is None and rand.optimal_error is None
+    assert "optimal error           n/a" in str(rand)
+    weighted = lowrank.svd(a, 5, weights=(np.ones(300), None), method="exact").report
+    assert "relative error (weighted)" in str(weighted)
+    plain = lowrank.svd(a, 5, method="exact").report
+    assert weighted.relative_error == pytest.approx(plain.relative_error, rel=1e-12)

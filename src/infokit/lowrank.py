@@ -481,6 +481,11 @@ def joint_svd(blocks: Any, rank: int, *, axis: int = 1) -> JointSVD:
     The Gram squares the condition number: the leading subspace is accurate, singular values
     below ``sqrt(eps)·σ_1`` are not (they do not matter for a truncation).
 
+    References
+    ----------
+    Sub-MoE (P28: a shared U across experts), xKV (P41: a shared basis across layers' KV
+    caches), reversible merging of low-rank weights (P53).
+
     Parameters
     ----------
     blocks : sequence of 2-D arrays
@@ -565,6 +570,10 @@ class PCA:
     the basis is the eigendecomposition of the covariance, so every prefix of ``components_``
     is the PCA basis of that rank (nested, "Matryoshka" bases: P14, P46). Memory ``O(d²)``,
     ``O(n d²)`` FLOPs for n rows, ``O(d³)`` for the eigendecomposition (done once, lazily).
+    The covariance is ``scatter / (n − 1)`` (``/ n`` uncentred), as scikit-learn's PCA.
+
+    References: Chan, Golub & LeVeque, "Algorithms for computing the sample variance" (1983);
+    P14 (low-rank compression of output features), P46 (MatryoshkaKV's nested projections).
 
     Parameters
     ----------
@@ -955,6 +964,10 @@ def _curves(curves: Any, sizes: Any, kind: str) -> list[tuple[np.ndarray, np.nda
     """Per layer (errors per level, sizes per level), validated."""
     if kind not in ALLOCATE_KINDS:
         raise ValueError(f"kind must be one of {ALLOCATE_KINDS}, got {kind!r}")
+    if isinstance(curves, np.ndarray) and curves.ndim == 2:
+        curves = list(curves)  # one row per layer
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 2:
+        sizes = list(sizes)
     if not isinstance(curves, (list, tuple)) or len(curves) == 0:
         raise ValueError("curves must be a non-empty sequence with one 1-D array per layer")
     if len(sizes) != len(curves):
@@ -1182,6 +1195,11 @@ def merge_experts(
 
     The report counts one merged expert per group against all originals and the relative
     error ``sqrt(Σ_e ‖aligned_e − merged_g(e)‖² / Σ_e ‖W_e‖²)``.
+
+    References
+    ----------
+    Li et al., "Merge, then compress: demystify efficient SMoE with hints from its routing
+    policy" (P24); Kuhn, "The Hungarian method for the assignment problem" (1955).
     """
     if not isinstance(experts, (list, tuple)) or len(experts) == 0:
         raise ValueError("experts must be a non-empty sequence")

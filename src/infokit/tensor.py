@@ -168,7 +168,7 @@ class Tucker:
 
 
 def _core(x: np.ndarray, factors: Sequence[np.ndarray], skip: int = -1) -> np.ndarray:
-    """``x ×_n U_nᵀ`` over every mode except ``skip``, smallest results first."""
+    """``x ×_n U_nᵀ`` over every mode except ``skip``; each product shrinks the next one's input."""
     y = x
     for n, u in enumerate(factors):
         if n != skip:
