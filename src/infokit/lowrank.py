@@ -133,7 +133,7 @@ def _flip_signs(u: np.ndarray, vt: np.ndarray) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class LowRank:
     """A rank-r factorisation ``Â = U diag(s) Vt`` with its report.
 
@@ -435,7 +435,7 @@ def _top_eigh(gram: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(vals, 0.0, None), vecs
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class JointSVD:
     """``W_g ≈ basis @ coefficients[g]`` for every block g, with one shared orthonormal basis.
 
@@ -733,7 +733,7 @@ CUR_SELECT = ("uniform", "leverage", "pivoted_qr")
 CUR_MIDDLE = ("intersection", "optimal")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class CUR:
     """``A ≈ C U R`` with ``C = A[:, cols]``, ``R = A[rows, :]`` and a small core ``U``.
 
@@ -913,7 +913,7 @@ ALLOCATE_KINDS = ("error", "spectrum")
 _MAX_DP_CELLS = 25_000_000  # int32 choices: 100 MB
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class Allocation:
     """One level per layer minimising the total error within the budget.
 
@@ -1139,7 +1139,7 @@ def allocate_ranks(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class MergedExperts:
     """One merged expert per group, with the permutation that aligned each original expert.
 

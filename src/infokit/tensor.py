@@ -122,7 +122,7 @@ def _check_ranks(ranks: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class Tucker:
     """``X ≈ core ×_1 U_1 ×_2 U_2 … ×_N U_N`` with orthonormal factors. Unpacks as
     ``core, factors``."""
@@ -252,7 +252,7 @@ def tucker(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class CP:
     """``X ≈ Σ_r weights[r] · a_r^(1) ∘ … ∘ a_r^(N)`` with unit-norm factor columns, components
     by decreasing weight. Unpacks as ``weights, factors``."""
