@@ -331,14 +331,16 @@ def svd(
         ``power_iterations`` rounds ``Q ← orth(A orth(AᵀQ))`` with a QR after every product
         (normalised power iterations: correct in float32, where unnormalised iterations drown
         the trailing directions in rounding), ``B = QᵀA``, SVD of B; ``≈ (4q + 4)·mn·(r + p)``
-        FLOPs. Its excess error decays like ``(σ_{r+1}/σ_{r+p})^{2q+1}``. "auto": exact when
+        FLOPs. The factor by which its error bound exceeds ``σ_{r+1}`` shrinks to its
+        ``(2q+1)``-th root (HMT 2011, Cor. 10.10). "auto": exact when
         ``min(m, n) < 256`` or ``rank > min(m, n) / 4``, randomized otherwise.
     weights : (row_weights, col_weights), optional
         Weights on the squared error; either may be None. 1-D ``row_weights`` (m,) and
         ``col_weights`` (n,) > 0 minimise ``Σ_ij r_i c_j (A − Â)_ij²``: Fisher-weighted SVD
         (FWSVD, P48) takes ``r_i = Σ_j E[(∂L/∂A_ij)²]``. A 2-D ``col_weights`` G (n × n, SPD,
         e.g. the activation Gram ``XᵀX``) minimises ``‖(A − Â) G^{1/2}‖_F²`` =
-        ``‖(A − Â)Xᵀ‖_F²``: activation-aware SVD. Closed form: with square-root factors D₁, D₂,
+        ``‖(A − Â)Xᵀ‖_F²``: activation-aware SVD; a 2-D ``row_weights`` (m × m) weighs the
+        output side, ``‖G^{1/2}(A − Â)‖_F²``. Closed form: with square-root factors D₁, D₂,
         ``Â = D₁⁻¹ [D₁ A D₂]_r D₂⁻¹``, so the weighted error is the Eckart–Young optimum of
         ``D₁AD₂`` (elementwise weights that do not factor have no closed form).
     oversample, power_iterations : int
@@ -428,7 +430,8 @@ def svd(
 
 
 def _top_eigh(gram: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """All eigenpairs of a symmetric matrix in DEcreasing order (eigenvalues clipped at 0)."""
+    """All eigenvalues of a symmetric matrix, decreasing and clipped at 0, and the top-``rank``
+    eigenvectors."""
     vals, vecs = scipy.linalg.eigh(gram, check_finite=False, overwrite_a=True)
     vals, vecs = vals[::-1], vecs[:, ::-1]
     vecs = np.ascontiguousarray(vecs[:, :rank])
