@@ -115,6 +115,8 @@ def test_mode_product_matches_tensordot():
         m = rng.standard_normal((2, x.shape[mode]))
         expected = np.moveaxis(np.tensordot(m, x, axes=(1, mode)), 0, mode)
         np.testing.assert_allclose(tensor.mode_product(x, m, mode), expected, atol=1e-12)
+    with pytest.raises(ValueError, match="m must have 4 columns for mode 1"):
+        tensor.mode_product(x, np.ones((2, 3)), 1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
