@@ -19,7 +19,17 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-_SUBMODULES = ("pmf", "discrete", "binning", "stats", "lowrank", "tensor")
+_SUBMODULES = (
+    "pmf",
+    "discrete",
+    "binning",
+    "stats",
+    "timeseries",
+    "optimize",
+    "scaling",
+    "lowrank",
+    "tensor",
+)
 
 __all__ = [
     "__version__",

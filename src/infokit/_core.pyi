@@ -26,6 +26,28 @@ def combine(
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
+# --- timeseries (csrc/include/infokit/timeseries/) ---------------------------------------------
+# x: 2-D C-contiguous float32 or float64 (rows, n); outputs have x's dtype and shape.
+def moving_average(
+    x: npt.NDArray[np.floating], kernel_size: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
+def stl(
+    x: npt.NDArray[np.floating],
+    period: int,
+    seasonal: int,
+    trend: int,
+    low_pass: int,
+    seasonal_deg: int,
+    trend_deg: int,
+    low_pass_deg: int,
+    seasonal_jump: int,
+    trend_jump: int,
+    low_pass_jump: int,
+    inner: int,
+    outer: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
+
 # --- lowrank ---------------------------------------------------------------------------------
 # Multiple-choice knapsack DP (csrc/include/infokit/lowrank/knapsack.hpp): layer l's levels are
 # errors/units[offsets[l]:offsets[l+1]]; returns (levels, total error), total = inf if nothing fits.
