@@ -13,8 +13,8 @@ Cases (issue 6 targets):
 
 Every contender runs on ONE BLAS thread (threadpoolctl): two threads on this shared 2-core
 machine cost up to 10×. The error of each result is measured against the known optimum (the
-matrix is built from its SVD), so no exact SVD has to run. The section in RESULTS.md between
-the ``lowrank`` markers is replaced; the rest of the file is kept.
+matrix is built from its SVD), so no exact SVD has to run. Only this script's "## " section of
+RESULTS.md is replaced (benchmarks/_results.py); the rest of the file is kept.
 """
 
 from __future__ import annotations
@@ -28,24 +28,17 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.fft
+from _results import RESULTS, load_average, write_section
 from threadpoolctl import threadpool_limits
 
 from infokit import lowrank, tensor
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- lowrank:start -->", "<!-- lowrank:end -->"
+HEADING = "## Low-rank and tensor decompositions (benchmarks/bench_lowrank.py)"
 SEED = 2026
-
-
-def _load() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "unknown"
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _have(name: str) -> bool:
@@ -257,7 +250,7 @@ def main() -> None:
     n, tsize, repeats = (1024, 64, 1) if args.quick else (4096, 128, 3)
     dp_size = (50, 32, 2000) if args.quick else (200, 64, 10000)
 
-    load_before = _load()
+    load_before = load_average()
     with threadpool_limits(limits=1):
         print(f"randomized SVD {n}² float32, rank 64 ...", file=sys.stderr)
         svd_rows = bench_svd(n, 64, repeats)
@@ -265,7 +258,7 @@ def main() -> None:
         tucker_rows = bench_tucker(tsize, 16, repeats)
         print("rank allocation DP ...", file=sys.stderr)
         dp_rows = bench_allocation(*dp_size, repeats)
-    load_after = _load()
+    load_after = load_average()
 
     ours = svd_rows[0]  # the default: q = 4
     sk = next((r for r in svd_rows if r["label"].startswith("sklearn randomized_svd (def")), None)
@@ -291,8 +284,7 @@ def main() -> None:
         )
     body = "\n".join(
         [
-            START,
-            "## Low-rank and tensor decompositions (issue 6)",
+            HEADING,
             "",
             "Written by `python benchmarks/bench_lowrank.py"
             + (" --quick" if args.quick else "")
@@ -320,21 +312,12 @@ def main() -> None:
             _table(dp_rows, "gap", "gap to optimum"),
             "",
             *verdicts,
-            END,
         ]
     )
     print(body)
     if args.output == "-":
         return
-    path = Path(args.output)
-    text = path.read_text() if path.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + body + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(text)
+    write_section(args.output, HEADING, body)
 
 
 if __name__ == "__main__":
