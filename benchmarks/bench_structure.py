@@ -6,35 +6,26 @@ the Moebius transform at 20 elements, Dempster's rule vs py_dempster_shafer.
 
 Kept short for a shared machine: dit's BROJA runs on a few tables only (seconds each), infokit
 on all of them. Each timing is the median of a few runs after one warm-up, in one process.
-The section it writes in RESULTS.md starts at SECTION and runs to the next "## " heading or the
-end of the file; the rest of the file is kept.
+Only the section SECTION of RESULTS.md is replaced (benchmarks/_results.py); the rest is kept.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import RESULTS, load_average, write_section
 
 import infokit
 from infokit import coupling, evidence, pid
 from infokit._reference import structure as ref
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Structure algorithms (benchmarks/bench_structure.py)"
 SEED = 2024
-
-
-def _load() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "unknown"
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _time(func: Callable[[], Any], repeats: int) -> float:
@@ -223,13 +214,13 @@ def main() -> None:
     parser.add_argument("--dit-tables", type=int, default=2, help="of them, how many for dit")
     args = parser.parse_args()
 
-    load_before = _load()
+    load_before = load_average()
     lines: list[str] = []
     bench_broja(lines, args.tables, args.dit_tables)
     bench_coupling(lines, (10_000, 100_000, 1_000_000))
     bench_transforms(lines)
     bench_dempster(lines, 300)
-    load_after = _load()
+    load_after = load_average()
     header = [
         SECTION,
         "",
@@ -244,15 +235,7 @@ def main() -> None:
     print(body)
     if args.output == "-":
         return
-    path = Path(args.output)
-    text = path.read_text() if path.exists() else ""
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end:] if end >= 0 else "")
-    path.write_text(text.rstrip("\n") + "\n")
+    write_section(args.output, SECTION, body)
 
 
 if __name__ == "__main__":

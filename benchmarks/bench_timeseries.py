@@ -14,27 +14,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import RESULTS, load_average, write_section
 
 import infokit
 import infokit.timeseries as ts
 from infokit import _bench
 from infokit._reference import timeseries as ref
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## Time series (benchmarks/bench_timeseries.py)"
 SEED = 2024
-
-
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
 def _have(name: str) -> bool:
@@ -161,11 +154,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    load_before = _load()
+    load_before = load_average()
     parts = moving_average_case(64, 100_000, 25, args.repeats)
     parts += ["", *stl_case(100000, 24, False, 3)]
     parts += ["", *stl_case(100000, 24, True, 3)]
-    load_after = _load()
+    load_after = load_average()
     info = _bench.machine_info()
     if _have("statsmodels"):
         info["statsmodels"] = importlib.import_module("statsmodels").__version__
@@ -188,14 +181,7 @@ def main() -> None:
     print(body)
     if args.output == "-":
         return
-    path = Path(args.output)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(re.escape(HEADING) + r".*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text, encoding="utf-8")
+    write_section(args.output, HEADING, body)
     print(f"\nwrote {args.output}", file=sys.stderr)
 
 

@@ -7,6 +7,7 @@ namespace py = pybind11;
 
 void register_discrete(py::module_& m);
 void register_timeseries(py::module_& m);
+void register_lowrank(py::module_& m);
 void register_structure(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -14,5 +15,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("has_openmp", &infokit::has_openmp, "Whether the kernels were built with OpenMP threads.");
   register_discrete(m);
   register_timeseries(m);
+  register_lowrank(m);
   register_structure(m);
 }

@@ -27,6 +27,8 @@ _SUBMODULES = (
     "timeseries",
     "optimize",
     "scaling",
+    "lowrank",
+    "tensor",
     # structure algorithms: pid, coupling, evidence
     "pid",
     "coupling",

@@ -48,6 +48,17 @@ def stl(
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
 
+# --- lowrank ---------------------------------------------------------------------------------
+# Multiple-choice knapsack DP (csrc/include/infokit/lowrank/knapsack.hpp): layer l's levels are
+# errors/units[offsets[l]:offsets[l+1]]; returns (levels, total error), total = inf if nothing fits.
+def knapsack_dp(
+    errors: npt.NDArray[np.float64],
+    units: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    capacity: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], float]: ...
+
 # --- structure kernels (csrc/include/infokit/structure/*.hpp); float64/int64/uint64 C-contiguous.
 def broja_solve(
     tables: npt.NDArray[np.float64], tol: float, max_iter: int, n_threads: int = 1
