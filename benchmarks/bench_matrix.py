@@ -8,33 +8,27 @@ GEMM + eigvalsh floor, in the same run.
 The numpy recipe is the straightforward one: squared distances by ‖x‖² + ‖y‖² − 2 x·y (one GEMM),
 ``np.exp`` in place, a mean; HSIC adds the centring sums. It needs 8 n² bytes per matrix, so it
 runs at n = 10^4 (0.8 GB per matrix) but not at 10^5 (80 GB), where infokit's tiled kernels run
-in O(n d) memory. The section is written into ``benchmarks/RESULTS.md`` between markers, keeping
-the other sections intact.
+in O(n d) memory. Only the section SECTION of ``benchmarks/RESULTS.md`` is replaced
+(benchmarks/_results.py); the rest is kept.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import RESULTS, load_average, write_section
 
 import infokit
 from infokit import matrix as mx
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN, END = "<!-- bench_matrix: begin -->", "<!-- bench_matrix: end -->"
+SECTION = "## Representation matrices (benchmarks/bench_matrix.py)"
 SEED = 2026
 SIGMA = 4.0  # fixed, so that both sides compute the same quantity (the median rule is not timed)
-
-
-def _load() -> str:
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
 def _time(func: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -117,9 +111,9 @@ def run(n: int, d: int, with_numpy: bool, repeats: int) -> list[str]:
 def format_section(rows: list[str], threads: int, load_before: str, load_after: str) -> str:
     return "\n".join(
         [
-            BEGIN,
-            "## infokit.matrix: kernel sums (MMD, Cauchy–Schwarz, HSIC) and von Neumann entropy",
+            SECTION,
             "",
+            "Kernel sums (MMD, Cauchy–Schwarz divergence, HSIC) and the von Neumann entropy.",
             "Written by `python benchmarks/bench_matrix.py`. Gaussian kernel, σ = 4 fixed on both",
             "sides; Y = 0.8 X + 0.6 noise + 0.25. infokit: the fused tiled C++ kernels",
             f"({threads} threads, O(n d) memory, never an n x n matrix); numpy: the dense recipe",
@@ -141,7 +135,6 @@ def format_section(rows: list[str], threads: int, load_before: str, load_after: 
             "The von Neumann row compares with its floor (centring, one GEMM forming the d x d",
             "covariance, one `eigvalsh`); the issue asks for infokit within 1.2x of it, i.e. a",
             "speed-up column >= 0.83.",
-            END,
         ]
     )
 
@@ -175,25 +168,18 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS), help="markdown file, or - for none")
     args = parser.parse_args()
 
-    load_before = _load()
+    load_before = load_average()
     threads = infokit.get_num_threads()
     rows = run_entropy(10_000, 1024)
     rows += run(10_000, 64, with_numpy=True, repeats=3)
     if not args.no_large:
         rows += run(100_000, 8, with_numpy=False, repeats=1)
-    load_after = _load()
+    load_after = load_average()
     section = format_section(rows, threads, load_before, load_after)
     print(section)
     if args.output == "-":
         return
-    path = Path(args.output)
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    write_section(args.output, SECTION, section)
 
 
 if __name__ == "__main__":
