@@ -665,8 +665,9 @@ def diffusion_spectral_mutual_information(
     c, and DSE(X*_c) the mean, over ``n_repeats`` draws, of the DSE of as many rows drawn at
     random (without replacement) from all of X: the comparison removes the dependence of DSE on
     the sample size. One bandwidth, σ of the whole X, is used for every subset. Real-valued y is
-    min–max binned into ``n_bins`` equal-width bins. About 0 for labels independent of X,
-    approaching log(#classes) for well-separated classes.
+    min–max binned into ``n_bins`` equal-width bins. (P07 also clusters a vector-valued y by
+    spectral clustering; here y is 1-D: cluster it first and pass the labels.) About 0 for
+    labels independent of X, approaching log(#classes) for well-separated classes.
 
     Parameters
     ----------
