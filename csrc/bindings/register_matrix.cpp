@@ -60,7 +60,8 @@ py::tuple paired_sums(const CArray<T>& x, const CArray<T>& y, double gamma_x, do
   if (sx.n != sy.n) throw std::invalid_argument("x and y must have the same number of rows");
   check_gamma(gamma_x, "gamma_x");
   check_gamma(gamma_y, "gamma_y");
-  py::array_t<double> k_rows(static_cast<py::ssize_t>(sx.n)), l_rows(static_cast<py::ssize_t>(sx.n));
+  const auto rows = static_cast<py::ssize_t>(sx.n);
+  py::array_t<double> k_rows(rows), l_rows(rows);
   const T* px = x.data();
   const T* py_ = y.data();
   double* pk = k_rows.mutable_data();
@@ -88,7 +89,8 @@ py::array_t<double> gram(const CArray<T>& x, double gamma, int n_threads) {
 }
 
 template <class T>
-py::array_t<double> matvec(const CArray<T>& x, const CArray<double>& v, double gamma, int n_threads) {
+py::array_t<double> matvec(const CArray<T>& x, const CArray<double>& v, double gamma,
+                           int n_threads) {
   const Shape sx = shape_2d(x, "x"), sv = shape_2d(v, "v");
   if (sv.n != sx.n) throw std::invalid_argument("v must have as many rows as x");
   check_gamma(gamma, "gamma");

@@ -42,7 +42,8 @@ class PackedColumns {
       const std::size_t j0 = b * width_, w = block_size(b);
       double* out = data_.data() + j0 * d_;
       for (std::size_t k = 0; k < d_; ++k)
-        for (std::size_t j = 0; j < w; ++j) out[k * w + j] = static_cast<double>(x[(j0 + j) * d_ + k]);
+        for (std::size_t j = 0; j < w; ++j)
+          out[k * w + j] = static_cast<double>(x[(j0 + j) * d_ + k]);
     }
   }
   std::size_t blocks() const { return (n_ + width_ - 1) / width_; }
@@ -136,8 +137,8 @@ struct TileScratch {
 
 // Sum over the tile (rows [i0, i1) of x) x (column block b) of exp(-gamma * dist).
 template <class T>
-double tile_sum(const T* x, std::size_t d, std::size_t i0, std::size_t i1, const PackedColumns& cols,
-                std::size_t b, double gamma, TileScratch& scratch) {
+double tile_sum(const T* x, std::size_t d, std::size_t i0, std::size_t i1,
+                const PackedColumns& cols, std::size_t b, double gamma, TileScratch& scratch) {
   const std::size_t w = cols.block_size(b);
   double total = 0.0;
   for (std::size_t i = i0; i < i1; i += kRows) {
@@ -165,7 +166,8 @@ double gaussian_cross_sum(const T* x, std::size_t nx, const T* y, std::size_t ny
     const std::size_t i0 = static_cast<std::size_t>(t) * rows_per_task;
     const std::size_t i1 = std::min(nx, i0 + rows_per_task);
     double s = 0.0;
-    for (std::size_t b = 0; b < cols.blocks(); ++b) s += tile_sum(x, d, i0, i1, cols, b, gamma, scratch);
+    for (std::size_t b = 0; b < cols.blocks(); ++b)
+      s += tile_sum(x, d, i0, i1, cols, b, gamma, scratch);
     partial[static_cast<std::size_t>(t)] = s;
   });
   double total = 0.0;
@@ -194,7 +196,8 @@ double gaussian_self_sum(const T* x, std::size_t n, std::size_t d, double gamma,
       const std::size_t a = v == 0 ? first : second;
       const std::size_t i0 = cols.block_start(a), i1 = i0 + cols.block_size(a);
       s += tile_sum(x, d, i0, i1, cols, a, gamma, scratch);
-      for (std::size_t b = a + 1; b < nb; ++b) s += 2.0 * tile_sum(x, d, i0, i1, cols, b, gamma, scratch);
+      for (std::size_t b = a + 1; b < nb; ++b)
+        s += 2.0 * tile_sum(x, d, i0, i1, cols, b, gamma, scratch);
     }
     partial[static_cast<std::size_t>(t)] = s;
   });
@@ -252,9 +255,9 @@ constexpr std::size_t kLanes = 8;
 // in the buffers of the lane that owns it; the lanes are added up in lane order at the end.
 // Memory: 2 kLanes n doubles besides the packed inputs.
 template <class T>
-PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::size_t dy, std::size_t n,
-                                double gamma_x, double gamma_y, double* k_rows, double* l_rows,
-                                int n_threads) {
+PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::size_t dy,
+                                std::size_t n, double gamma_x, double gamma_y, double* k_rows,
+                                double* l_rows, int n_threads) {
   PairedSums result;
   if (n == 0) return result;
   // Both packings use the same block width so that column block b covers the same samples.
@@ -371,7 +374,8 @@ void gaussian_matvec(const T* x, std::size_t n, std::size_t d, double gamma, con
 // The full Gaussian Gram matrix of x (n x d) into out (n x n, row-major, double): for the spectral
 // quantities, which need the matrix itself. Tiles above the diagonal are computed and mirrored.
 template <class T>
-void gaussian_gram(const T* x, std::size_t n, std::size_t d, double gamma, double* out, int n_threads) {
+void gaussian_gram(const T* x, std::size_t n, std::size_t d, double gamma, double* out,
+                   int n_threads) {
   if (n == 0) return;
   const PackedColumns cols(x, n, d);
   const std::size_t nb = cols.blocks();
@@ -390,7 +394,8 @@ void gaussian_gram(const T* x, std::size_t n, std::size_t d, double gamma, doubl
         squared_distances(scratch.rows.data(), cols.block(b), d, w, scratch.dist.data());
         gaussian_in_place(scratch.dist.data(), count * w, gamma);
         for (std::size_t r = 0; r < count; ++r)
-          std::copy(scratch.dist.data() + r * w, scratch.dist.data() + (r + 1) * w, out + (i + r) * n + j0);
+          std::copy(scratch.dist.data() + r * w, scratch.dist.data() + (r + 1) * w,
+                    out + (i + r) * n + j0);
       }
     }
   });
