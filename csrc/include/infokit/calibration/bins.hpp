@@ -32,7 +32,10 @@ inline constexpr std::size_t kMaxParts = 64;
 inline std::size_t bin_of(double c, const double* edges, std::size_t n_bins, bool uniform) {
   if (uniform) {
     const double guess = c * static_cast<double>(n_bins);
-    std::size_t b = guess <= 0.0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(guess), n_bins - 1);
+    // NaN and values below 0 go to 0, values at or past n_bins to the last bin, before any cast.
+    std::size_t b = !(guess > 0.0) ? 0
+                    : guess >= static_cast<double>(n_bins - 1) ? n_bins - 1
+                                                               : static_cast<std::size_t>(guess);
     while (b > 0 && c < edges[b]) --b;
     while (b + 1 < n_bins && c >= edges[b + 1]) ++b;
     return b;
