@@ -256,8 +256,8 @@ def neural_collapse(
     Notes
     -----
     Cost: O(n d K) and O(d K^2) for one thin SVD of M: the pseudo-inverse is taken on the
-    (at most K - 1 dimensional) between-class span, so no d x d matrix is formed. Singular
-    values below ``max(K, d) * eps * s_max`` count as zero, as in ``numpy.linalg.pinv``.
+    (at most K dimensional) between-class span, so no d x d matrix is formed. Eigenvalues of
+    S_B below ``d * eps`` times the largest count as zero, as ``numpy.linalg.pinv(S_B)`` does.
     References: Papyan, Han and Donoho (2020); Dang et al. (2023) (P15) and its validation code.
     """
     h = _as_features(features, "features").astype(np.float64)
@@ -298,15 +298,20 @@ def neural_collapse(
         if b.shape != (k,):
             raise ValueError(f"bias must have shape ({k},), got {b.shape}")
 
-    means = np.zeros((k, d))
-    np.add.at(means, y, h)
-    means /= sizes[:, None]
-    centred = means - h.mean(axis=0)
+    # Class means of the globally centred features: rounding then scales with the spread of the
+    # data, not with its offset (a balanced M has rank K - 1 exactly; noise must not add one).
+    global_mean = h.mean(axis=0)
+    centred = np.zeros((k, d))
+    np.add.at(centred, y, h - global_mean)
+    centred /= sizes[:, None]
+    means = centred + global_mean
     residual = h - means[y]
 
-    # tr(S_W S_B^+) / K with S_B^+ = K V S^-2 V^T over the non-zero singular values of M.
+    # tr(S_W S_B^+) / K with S_B^+ = K V S^-2 V^T over the non-zero singular values s of M.
+    # The eigenvalues of S_B are s^2 / K: those below d * eps * the largest count as zero, the
+    # cut-off numpy.linalg.pinv(S_B) applies.
     _, sv, vt = np.linalg.svd(centred, full_matrices=False)
-    keep = sv > max(k, d) * np.finfo(np.float64).eps * (sv[0] if sv.size else 0.0)
+    keep = sv**2 > d * np.finfo(np.float64).eps * (sv[0] ** 2 if sv.size else 0.0)
     projected = residual @ vt[keep].T  # n x r
     nc1 = float(np.sum((projected**2).sum(axis=0) / sv[keep] ** 2) / n)
 
