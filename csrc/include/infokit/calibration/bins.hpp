@@ -107,9 +107,9 @@ void classwise_bin_stats(const T* x, std::size_t rows, std::size_t m, bool from_
     for (std::size_t r = b0; r < e0; ++r) {
       const T* row = x + r * m;
       if (from_logits) {
-        const T top = detail::row_max(row, m);
+        const T top = detail::row_max_fast(row, m);
         double sum = 1.0, unused = 0.0;
-        detail::exp_sums(row, m, top, false, sum, unused);
+        detail::exp_sums_fast(row, m, top, false, sum, unused);
         const double inv = 1.0 / sum;
         for (std::size_t k = 0; k < m; ++k) {
           p[k] = static_cast<double>(detail::exp_nonpositive(static_cast<T>(row[k] - top))) * inv;

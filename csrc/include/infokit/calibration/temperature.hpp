@@ -38,7 +38,7 @@ NewtonSums temperature_sums(const T* x, std::size_t rows, std::size_t m, const s
     NewtonSums acc;
     for (std::size_t r = b0; r < e0; ++r) {
       const T* row = x + r * m;
-      const double zmax = static_cast<double>(detail::row_max(row, m));
+      const double zmax = static_cast<double>(detail::row_max_fast(row, m));
       double s = 0.0, u = 0.0, v = 0.0;  // sums of e, e*d, e*d^2 with d = z - zmax <= 0
       for (std::size_t j = 0; j < m; ++j) {
         const double d = static_cast<double>(row[j]) - zmax;
