@@ -488,6 +488,10 @@ def test_bad_options():
         cal.classification_self_consistency(p, np.ones((2, 3)))
     with pytest.raises(ValueError, match="base must be a positive real number other than 1"):
         cal.predictive_entropy(p, base=1)
+    with pytest.raises(ValueError, match=r"scores must be 1-D \(classes,\) or 2-D"):
+        cal.predictive_entropy(0.5)
+    with pytest.raises(TypeError, match="tol must be a real number in"):
+        cal.fit_temperature(np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([1, 0]), tol="1e-9")
 
 
 def test_kernels_stay_in_bounds_on_bad_data():

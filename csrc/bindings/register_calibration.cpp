@@ -118,7 +118,8 @@ py::tuple classwise_bin_stats(const CArray<T>& x, const CArray<std::int64_t>& la
   const std::size_t n_bins = check_edges(edges);
   const auto rows = static_cast<std::size_t>(x.shape(0));
   const auto m = static_cast<std::size_t>(x.shape(1));
-  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(n_bins)};
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(m),
+                                       static_cast<py::ssize_t>(n_bins)};
   py::array_t<std::int64_t> count(shape), hits(shape);
   py::array_t<double> prob_sum(shape);
   const T* px = x.data();

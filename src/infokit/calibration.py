@@ -592,7 +592,9 @@ def fit_temperature(
     n, k = x.shape
     y = _as_labels(labels, n, k)
     iters = check_positive_int(max_iter, "max_iter")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < float(tol) < 1:
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a real number in (0, 1), got {type(tol).__name__}")
+    if not 0 < float(tol) < 1:
         raise ValueError(f"tol must be a real number in (0, 1), got {tol!r}")
     kern = _kernels(backend)
     nt = get_num_threads()
@@ -716,6 +718,8 @@ def predictive_entropy(
     logits = _check_bool(from_logits, "from_logits")
     bb = check_base(base)
     a = np.asarray(scores)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"scores must be 1-D (classes,) or 2-D (n, classes), got shape {a.shape}")
     one = a.ndim == 1
     x = _as_scores(a[None, :] if one else a, "scores", allow_1d=False)
     if logits:

@@ -33,7 +33,7 @@ inline std::size_t bin_of(double c, const double* edges, std::size_t n_bins, boo
   if (uniform) {
     const double guess = c * static_cast<double>(n_bins);
     // NaN and values below 0 go to 0, values at or past n_bins to the last bin, before any cast.
-    std::size_t b = !(guess > 0.0) ? 0
+    std::size_t b = !(guess > 0.0)                             ? 0
                     : guess >= static_cast<double>(n_bins - 1) ? n_bins - 1
                                                                : static_cast<std::size_t>(guess);
     while (b > 0 && c < edges[b]) --b;
@@ -95,7 +95,11 @@ void classwise_bin_stats(const T* x, std::size_t rows, std::size_t m, bool from_
                          int n_threads) {
   if (n_bins == 0 || m == 0) return;
   const std::size_t cells = m * n_bins;
-  const std::size_t parts = std::min<std::size_t>(detail::parts_for(rows * m), std::max<std::size_t>(rows, 1));
+  // Each part holds its own (classes x bins) tables: cap their total at ~2^22 cells (100 MB) so
+  // that a large vocabulary cannot blow up memory; the cap depends on the sizes only.
+  const std::size_t by_memory = std::max<std::size_t>(1, (std::size_t{1} << 22) / cells);
+  const std::size_t parts =
+      std::min({detail::parts_for(rows * m), std::max<std::size_t>(rows, 1), by_memory});
   std::vector<std::int64_t> pc(parts * cells, 0), ph(parts * cells, 0);
   std::vector<double> ps(parts * cells, 0.0);
   parallel_for(static_cast<std::int64_t>(parts), n_threads, [&](std::int64_t t) {

@@ -7,8 +7,8 @@
 // exp_sums stay out of line, so their bodies are compiled under the surrounding options even when
 // the caller is not.
 
-// exp(x) for x <= 0 in float, branch-free. x is clamped to [-87, 0] (exp(-87) ~ 1.6e-38, the smallest
-// power the 2^k reconstruction below can build), which changes a sum >= 1 by nothing.
+// exp(x) for x <= 0 in float, branch-free. x is clamped to [-87, 0] (exp(-87) ~ 1.6e-38, the
+// smallest power the 2^k reconstruction below can build), which changes a sum >= 1 by nothing.
 INFOKIT_CALIBRATION_INLINE float exp_nonpositive(float x) {
   // The max/min forms (maxps/minps) map NaN to -87 too, so the float-to-int conversion below
   // can never overflow, and they keep the loop free of branches so that it vectorises.
@@ -45,7 +45,8 @@ INFOKIT_CALIBRATION_OUTLINE T row_max(const T* z, std::size_t m) {
   for (std::size_t j = 0; j < whole; j += 8) {
     for (int l = 0; l < 8; ++l) lane[l] = z[j + l] > lane[l] ? z[j + l] : lane[l];
   }
-  for (std::size_t j = whole; j < m; ++j) lane[j - whole] = z[j] > lane[j - whole] ? z[j] : lane[j - whole];
+  for (std::size_t j = whole; j < m; ++j)
+    lane[j - whole] = z[j] > lane[j - whole] ? z[j] : lane[j - whole];
   T top = lane[0];
   for (int l = 1; l < 8; ++l) top = lane[l] > top ? lane[l] : top;
   return top;
@@ -56,7 +57,7 @@ INFOKIT_CALIBRATION_OUTLINE T row_max(const T* z, std::size_t m) {
 // Returns false when the row holds a NaN or an infinity (then s and u are meaningless).
 template <class T>
 INFOKIT_CALIBRATION_OUTLINE bool exp_sums(const T* z, std::size_t m, T top, bool want_u, double& s,
-                                         double& u) {
+                                          double& u) {
   T t[kBlock];
   T e[kBlock];
   double s4[4] = {0.0, 0.0, 0.0, 0.0};
@@ -94,4 +95,3 @@ INFOKIT_CALIBRATION_OUTLINE bool exp_sums(const T* z, std::size_t m, T top, bool
   for (int l = 0; l < 8; ++l) all += check[l];
   return all == T(0) && std::isfinite(static_cast<double>(top));
 }
-

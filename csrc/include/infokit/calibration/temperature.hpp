@@ -49,7 +49,8 @@ NewtonSums temperature_sums(const T* x, std::size_t rows, std::size_t m, const s
       }
       const double mean = u / s;
       const std::int64_t y = labels[r];
-      if (y < 0 || static_cast<std::size_t>(y) >= m) continue;  // validated in Python; stay in bounds
+      if (y < 0 || static_cast<std::size_t>(y) >= m)
+        continue;  // validated in Python; stay in bounds
       const double dy = static_cast<double>(row[y]) - zmax;
       acc.nll += std::log(s) - beta * dy;
       acc.gradient += mean - dy;

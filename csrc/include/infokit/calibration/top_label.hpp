@@ -3,9 +3,10 @@
 // predictive entropy out. From logits the softmax is never formed: with m = max_j z_j,
 //   confidence = 1 / sum_j exp(z_j - m),   H = log s - (1/s) sum_j exp(z_j - m)(z_j - m).
 //
-// float rows: exp is evaluated in float by a branch-free polynomial the compiler vectorises (Cody-Waite
-// reduction and a degree-7 Taylor polynomial, relative error < 3e-7, well inside float32's own
-// rounding of the logits); every sum is accumulated in double. double rows use std::exp.
+// float rows: exp is evaluated in float by a branch-free polynomial the compiler vectorises
+// (Cody-Waite reduction and a degree-7 Taylor polynomial, relative error < 3e-7, well inside
+// float32's own rounding of the logits); every sum is accumulated in double. double rows use
+// std::exp.
 //
 // The kernels do not validate, except that from logits a row holding NaN or inf gets a NaN
 // confidence (a cheap test inside the pass); the Python layer rejects that, bad shapes and labels
