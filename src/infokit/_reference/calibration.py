@@ -26,10 +26,13 @@ def top_label(
     pred = np.argmax(x, axis=1).astype(np.int64)
     entropy = None
     if from_logits:
-        d, e, s = _softmax_parts(x)
-        confidence = 1.0 / s
-        if want_entropy:
-            entropy = np.log(s) - (e * d).sum(axis=1) / s
+        with np.errstate(invalid="ignore", over="ignore"):
+            d, e, s = _softmax_parts(x)
+            confidence = 1.0 / s
+            if want_entropy:
+                entropy = np.log(s) - (e * d).sum(axis=1) / s
+        # As the kernel: a row holding NaN or inf gets a NaN confidence (rejected upstream).
+        confidence[~np.isfinite(x).all(axis=1)] = np.nan
     else:
         confidence = x.max(axis=1).astype(np.float64)
         if want_entropy:
