@@ -4,7 +4,8 @@ torchmetrics (when torch is installed), all on the same float32 logits in one pr
     python benchmarks/bench_calibration.py                  # N = 10^6, C = 1000 (4 GB of logits)
     python benchmarks/bench_calibration.py --rows 100000 --output -
 
-The section "## Calibration" of benchmarks/RESULTS.md is replaced (other sections are kept).
+The section "## Calibration" of benchmarks/RESULTS.md is replaced (other sections are kept, via
+benchmarks/_results.py).
 Issue 7's target: ECE from logits at 10^6 x 1000 at least 5x faster than torchmetrics'
 multiclass calibration error. Times are medians after one warm-up; the machine is shared, so
 compare the ratios of one run, not absolute times.
@@ -16,19 +17,18 @@ import argparse
 import contextlib
 import gc
 import os
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import RESULTS, write_section
 
 import infokit
 from infokit import _bench
 from infokit import calibration as cal
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADING = "## Calibration (benchmarks/bench_calibration.py)"
 N_BINS = 15
 TARGET = 5.0  # speed-up over torchmetrics asked by issue 7
 
@@ -121,7 +121,7 @@ def run(rows: int, classes: int, repeats: int) -> str:
         key = f"{r[0]} [{r[2]}]" if r[1] == "infokit" else r[0]
         r.insert(4, f"{times[key] / best:.2f}")
     lines = [
-        "## Calibration",
+        HEADING,
         "",
         "Written by `python benchmarks/bench_calibration.py`. ECE (15 uniform bins) from float32",
         f"logits, N = {rows:,} rows x C = {classes} classes, labels ~60 % correct; median of",
@@ -218,14 +218,6 @@ def temperature_table(rows: int = 50_000, classes: int = 100, repeats: int = 3) 
     ]
 
 
-def replace_section(text: str, section: str) -> str:
-    """``text`` with its "## Calibration" section replaced by ``section`` (appended if absent)."""
-    pattern = re.compile(r"^## Calibration\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        return pattern.sub(lambda _: section, text)
-    return text.rstrip("\n") + "\n\n" + section
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -237,9 +229,7 @@ def main() -> None:
     print(section)
     if args.output == "-":
         return
-    path = Path(args.output)
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    path.write_text(replace_section(old, section), encoding="utf-8")
+    write_section(args.output, HEADING, section)
     print(f"\nwrote {args.output}", file=sys.stderr)
 
 
