@@ -33,6 +33,9 @@ _SUBMODULES = (
     "pid",
     "coupling",
     "evidence",
+    # representation and calibration
+    "calibration",
+    "representation",
     # representation matrices
     "matrix",
 )
