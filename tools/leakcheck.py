@@ -31,6 +31,22 @@ def calls() -> list:
     k_errors = np.sort(rng.random((20, 8)), axis=1)[:, ::-1].ravel().copy()
     k_units = np.tile(np.arange(8, dtype=np.int64) * 3, 20)
     k_offsets = np.arange(0, 161, 8, dtype=np.int64)
+    tables = rng.random((3, 2, 2, 2))
+    tables /= tables.sum(axis=(1, 2, 3), keepdims=True)
+    marginals = np.concatenate([p[0] / p[0].sum(), p[1] / p[1].sum()])
+    sizes = np.array([200, 200], dtype=np.int64)
+    masses = rng.random(2**10)
+    focal = rng.integers(1, 2**10, 40).astype(np.uint64)
+    focal_mass = np.full(40, 1 / 20)
+    focal_offsets = np.array([0, 20, 40], dtype=np.int64)
+    logits = rng.standard_normal((500, 30))
+    labels = rng.integers(0, 30, 500)
+    edges = np.linspace(0.0, 1.0, 16)
+    conf = rng.random(500)
+    correct = rng.random(500) < conf
+    points = rng.standard_normal((300, 8))
+    others = rng.standard_normal((200, 8))
+    vec = rng.standard_normal((300, 2))
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -42,6 +58,20 @@ def calls() -> list:
         lambda: core.moving_average(series, 25, n_threads=2),
         lambda: core.stl(series, 24, 7, 37, 25, 1, 1, 1, 1, 4, 3, 2, 1, n_threads=2),
         lambda: core.knapsack_dp(k_errors, k_units, k_offsets, 200, n_threads=2),
+        lambda: core.broja_solve(tables, 1e-9, 200, n_threads=2),
+        lambda: core.greedy_coupling(marginals, sizes, n_threads=2),
+        lambda: core.set_transform(masses.reshape(1, -1), False, True, n_threads=2),
+        lambda: core.focal_combine(focal, focal_mass, focal_offsets, 0, n_threads=2),
+        lambda: core.top_label(logits, labels, True, True, n_threads=2),
+        lambda: core.entropy_rows(logits, True, n_threads=2),
+        lambda: core.bin_stats(conf, correct, edges, True, n_threads=2),
+        lambda: core.classwise_bin_stats(logits, labels, True, edges, True, n_threads=2),
+        lambda: core.temperature_sums(logits, labels, 1.0, n_threads=2),
+        lambda: core.gaussian_cross_sum(points, others, 0.1, n_threads=2),
+        lambda: core.gaussian_self_sum(points, 0.1, n_threads=2),
+        lambda: core.gaussian_paired_sums(points, points, 0.1, 0.2, n_threads=2),
+        lambda: core.gaussian_gram(points, 0.1, n_threads=2),
+        lambda: core.gaussian_matvec(points, vec, 0.1, n_threads=2),
     ]
 
 
