@@ -140,26 +140,24 @@ class PySorted {
     const double* p = x.data();
     const std::size_t n = static_cast<std::size_t>(x.shape(0));
     py::gil_scoped_release release;
-    values_.assign(p, p + n);
     sorted_ = std::make_unique<kn::SortedValues>(p, n);
   }
 
-  std::size_t n() const { return values_.size(); }
+  std::size_t n() const { return sorted_->size(); }
 
   Index count_self(const Points& radius, bool strict, int n_threads) const {
-    check_radius(radius, values_.size());
-    Index out(static_cast<py::ssize_t>(values_.size()));
+    check_radius(radius, sorted_->size());
+    Index out(static_cast<py::ssize_t>(sorted_->size()));
     const double* pr = radius.data();
     std::int64_t* po = out.mutable_data();
     {
       py::gil_scoped_release release;
-      kn::count_sorted_self(*sorted_, values_.data(), pr, strict, po, n_threads);
+      kn::count_sorted_self(*sorted_, pr, strict, po, n_threads);
     }
     return out;
   }
 
  private:
-  std::vector<double> values_;
   std::unique_ptr<kn::SortedValues> sorted_;
 };
 

@@ -4,7 +4,7 @@
 // The count for point i is #{j != i : |x_j - x_i| < r_i} (strict) or <= r_i, where |x_j - x_i|
 // is the distance as computed in double. Rounding is monotone, so over the sorted values the
 // computed difference x_j - x_i is non-decreasing in j and the points within the radius form one
-// run; the binary searches test the computed difference itself (never x_i + r, which rounds
+// run around x_i; the searches test the computed difference itself (never x_i + r, which rounds
 // differently), so the counts equal the KD-tree's exactly.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "infokit/knn/batch.hpp"
@@ -20,41 +21,93 @@ namespace infokit::knn {
 
 class SortedValues {
  public:
-  SortedValues(const double* x, std::size_t n) : sorted_(x, x + n) {
-    std::sort(sorted_.begin(), sorted_.end());
+  // Sorts a copy of x and remembers where each value went, so that a count can start its
+  // search at the point's own position (galloping outward: O(log count) near the point, cache
+  // friendly) instead of two binary searches over the whole array.
+  SortedValues(const double* x, std::size_t n) : order_(n), sorted_(n) {
+    // Sorting (value, index) pairs in place is cache friendly; ties ordered by index.
+    std::vector<std::pair<double, std::size_t>> pairs(n);
+    for (std::size_t i = 0; i < n; ++i) pairs[i] = {x[i], i};
+    std::sort(pairs.begin(), pairs.end());
+    for (std::size_t p = 0; p < n; ++p) {
+      sorted_[p] = pairs[p].first;
+      order_[p] = pairs[p].second;
+    }
   }
 
   std::size_t size() const { return sorted_.size(); }
+  // Original index of the p-th smallest value.
+  std::size_t order(std::size_t p) const { return order_[p]; }
 
-  // Number of values v with |v - q| < r (strict) or <= r, q itself included if present.
-  std::int64_t count(double q, double r, bool strict) const {
+  // Number of values v with |v - q| < r (strict) or <= r, where q = sorted_[p] (q included).
+  std::int64_t count_at(std::size_t p, double r, bool strict) const {
     if (std::isnan(r)) return 0;
+    const double q = sorted_[p];
     auto inside = [&](double v) {
       const double g = std::fabs(v - q);
       return strict ? g < r : g <= r;
     };
-    // First value that is not below the window (v >= q, or v - q within the radius).
-    auto lower = std::partition_point(sorted_.begin(), sorted_.end(),
-                                      [&](double v) { return v < q && !inside(v); });
-    // First value beyond the window (values equal to q are inside iff 0 is within the radius).
-    auto upper = std::partition_point(lower, sorted_.end(),
-                                      [&](double v) { return v < q || inside(v); });
-    return static_cast<std::int64_t>(upper - lower);
+    const std::size_t n = sorted_.size();
+    // Upward: the run of values >= q inside the window starts at the first value equal to q
+    // (at or below p); find the first index above p that is outside, by galloping.
+    std::size_t hi;
+    if (!inside(q)) {
+      // r = 0 with strict counts: nothing, not even q itself, is inside.
+      return 0;
+    }
+    {
+      std::size_t step = 1, last_in = p;
+      while (last_in + step < n && inside(sorted_[last_in + step])) {
+        last_in += step;
+        step *= 2;
+      }
+      std::size_t lo_b = last_in + 1, hi_b = std::min(n, last_in + step);
+      // first outside in [lo_b, hi_b]; values in between are monotone
+      while (lo_b < hi_b) {
+        const std::size_t mid = lo_b + (hi_b - lo_b) / 2;
+        if (inside(sorted_[mid]))
+          lo_b = mid + 1;
+        else
+          hi_b = mid;
+      }
+      hi = lo_b;
+    }
+    std::size_t lo;
+    {
+      std::size_t step = 1, first_in = p;
+      while (step <= first_in && inside(sorted_[first_in - step])) {
+        first_in -= step;
+        step *= 2;
+      }
+      std::size_t lo_b = step <= first_in ? first_in - step + 1 : 0, hi_b = first_in;
+      // first inside in [lo_b, hi_b]
+      while (lo_b < hi_b) {
+        const std::size_t mid = lo_b + (hi_b - lo_b) / 2;
+        if (inside(sorted_[mid]))
+          hi_b = mid;
+        else
+          lo_b = mid + 1;
+      }
+      lo = lo_b;
+    }
+    return static_cast<std::int64_t>(hi - lo);
   }
 
  private:
+  std::vector<std::size_t> order_;
   std::vector<double> sorted_;
 };
 
-// out[i] = #{j != i : |x_j - x_i| < radius[i]} (strict) or <= radius[i], for the n values x.
-inline void count_sorted_self(const SortedValues& s, const double* x, const double* radius,
-                              bool strict, std::int64_t* out, int n_threads) {
+// out[i] = #{j != i : |x_j - x_i| < radius[i]} (strict) or <= radius[i], for the n values the
+// SortedValues was built from. Queries run in sorted order, so neighbouring queries touch
+// neighbouring memory.
+inline void count_sorted_self(const SortedValues& s, const double* radius, bool strict,
+                              std::int64_t* out, int n_threads) {
   for_queries(s.size(), n_threads, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::int64_t c = s.count(x[i], radius[i], strict);
-      // x[i] itself is in the window iff 0 < r (strict) or 0 <= r.
-      const bool self = strict ? 0.0 < radius[i] : 0.0 <= radius[i];
-      out[i] = c - (self ? 1 : 0);
+    for (std::size_t p = begin; p < end; ++p) {
+      const std::size_t i = s.order(p);
+      const std::int64_t c = s.count_at(p, radius[i], strict);
+      out[i] = c > 0 ? c - 1 : 0;  // the point itself is inside whenever anything is
     }
   });
 }
