@@ -419,6 +419,11 @@ def test_identical_inputs_warn():
             "singular",
         ),
         (lambda: continuous.entropy(np.arange(9.0), jitter=-1), ValueError, "jitter must be"),
+        (
+            lambda: continuous.kl_divergence(np.arange(9.0), np.zeros(4)),
+            ValueError,
+            "distance 0 in y",
+        ),
         (lambda: continuous.renyi_entropy(np.arange(9.0), 5.0), ValueError, "alpha must be in"),
         (
             lambda: continuous.kl_divergence(np.zeros((5, 2)), np.zeros((5, 3))),

@@ -600,8 +600,8 @@ def kl_divergence(
     rho = _knn.kth_distance(xs, k, metric, backend)
     _no_zero_radius(rho, "x")
     nu = _knn.tree(ys, backend).knn(xs, k, metric, get_num_threads())[0][:, -1]
-    with np.errstate(divide="ignore"):
-        values = d * np.log(nu / rho) + math.log(m / (n - 1))
+    _no_zero_radius(nu, "y (x samples that coincide with k or more y samples)")
+    values = d * np.log(nu / rho) + math.log(m / (n - 1))
     return _result(values, local, base, fx and fy)
 
 
@@ -715,7 +715,8 @@ def transfer_entropy(
     ``TE = I(T_t ; S_{t-lag}, ..., S_{t-lag-history+1} | T_{t-1}, ..., T_{t-history})``
     (Schreiber 2000, Phys. Rev. Lett. 85, 461), estimated by :func:`mutual_information` with
     ``given=`` (Frenzel–Pompe for the kNN estimators) on the delay embeddings, over the
-    ``n - max(history, lag + history - 1)`` time steps where every lag exists.
+    ``n - max(history, lag + history - 1)`` time steps where every lag exists (``local=True``
+    returns one value per such step, the first at ``t = max(history, lag + history - 1)``).
     Cost: as one conditional MI on that many rows.
     """
     s, _ = _samples(source, "source")

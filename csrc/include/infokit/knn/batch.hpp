@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "infokit/knn/kdtree.hpp"
 #include "infokit/parallel.hpp"
@@ -43,6 +44,24 @@ inline void write_row(const BestK& best, std::size_t k, Metric metric, std::size
 inline void knn_self(const KDTree& tree, std::size_t k, Metric metric, double* dist,
                      std::int64_t* index, int n_threads) {
   if (k == 0) return;
+  if (tree.dim() <= tree.point_dim_for_leafwise()) {
+    // Low dimension: one tree walk per leaf serves all of the leaf's points.
+    const std::size_t leaves = tree.leaf_count();
+    const int parts = threads_for(tree.size(), n_threads, kQueryGrain);
+    parallel_for(parts, parts, [&](std::int64_t t) {
+      const auto range = part_range(leaves, static_cast<std::size_t>(parts),
+                                    static_cast<std::size_t>(t));
+      std::vector<BestK> best(KDTree::kMaxLeaf, BestK(k));
+      for (std::size_t leaf = range.first; leaf < range.second; ++leaf) {
+        tree.knn_leaf(leaf, metric, best);
+        for (std::size_t p = tree.leaf_begin(leaf); p < tree.leaf_end(leaf); ++p) {
+          const std::size_t i = static_cast<std::size_t>(tree.original(p));
+          write_row(best[p - tree.leaf_begin(leaf)], k, metric, i, dist, index);
+        }
+      }
+    });
+    return;
+  }
   for_queries(tree.size(), n_threads, [&](std::size_t begin, std::size_t end) {
     BestK best(k);
     for (std::size_t p = begin; p < end; ++p) {  // tree order: neighbouring queries

@@ -100,6 +100,11 @@ class KDTree {
     for (std::size_t p = 0; p < n_; ++p) position_[static_cast<std::size_t>(index_[p])] = p;
     box_.resize(nodes_.size() * 2 * d_);
     fill_boxes(0);
+    for (std::size_t id = 0; id < nodes_.size(); ++id)
+      if (nodes_[id].left < 0) leaves_.push_back(static_cast<std::int64_t>(id));
+    std::sort(leaves_.begin(), leaves_.end(), [&](std::int64_t a, std::int64_t b) {
+      return nodes_[static_cast<std::size_t>(a)].begin < nodes_[static_cast<std::size_t>(b)].begin;
+    });
     // Inside each leaf, coordinates are stored column by column: a scan reads dimension j of
     // all the leaf's points from one or two cache lines and can stop after a few dimensions.
     columns_.resize(n_ * d_);
@@ -129,6 +134,25 @@ class KDTree {
       knn_node<Metric::chebyshev>(0, q, exclude, best);
     else
       knn_node<Metric::euclidean>(0, q, exclude, best);
+  }
+
+  // Leaf-at-a-time self queries (low dimension): the k nearest other points of every point of
+  // leaf number `leaf` (see leaf_count()), best[t] for the point at tree position
+  // leaf_begin(leaf) + t. One tree walk serves all the leaf's points: a node is skipped when
+  // its box is no nearer to the leaf's box than the worst current k-th distance of the leaf.
+  std::size_t leaf_count() const { return leaves_.size(); }
+  std::size_t leaf_begin(std::size_t leaf) const {
+    return nodes_[static_cast<std::size_t>(leaves_[leaf])].begin;
+  }
+  std::size_t leaf_end(std::size_t leaf) const {
+    return nodes_[static_cast<std::size_t>(leaves_[leaf])].end;
+  }
+  std::size_t point_dim_for_leafwise() const { return 4; }  // leafwise pays off up to this d
+  void knn_leaf(std::size_t leaf, Metric metric, std::vector<BestK>& best) const {
+    if (metric == Metric::chebyshev)
+      knn_leaf_impl<Metric::chebyshev>(leaves_[leaf], best);
+    else
+      knn_leaf_impl<Metric::euclidean>(leaves_[leaf], best);
   }
 
   // Number of points p with dist(p, q) < r (strict) or <= r, excluding original index `exclude`.
@@ -162,6 +186,7 @@ class KDTree {
   std::vector<std::int64_t> index_;    // tree position -> original index
   std::vector<std::size_t> position_;  // original index -> tree position
   std::vector<Node> nodes_;
+  std::vector<std::int64_t> leaves_;  // leaf node ids in tree order
   std::vector<double> box_;  // tight bounding box of each node: d lows, then d highs
 
   // Splits [begin, end) of index_ at its median along the widest side of the node's cell (the
@@ -323,6 +348,72 @@ class KDTree {
     // A box no nearer than the current k-th distance can only offer ties: skip it.
     if (dl < best.worst()) knn_node<M>(first, q, exclude, best);
     if (dr < best.worst()) knn_node<M>(second, q, exclude, best);
+  }
+
+  // Reduced distance between the boxes of two nodes (a lower bound for any pair of points).
+  template <Metric M>
+  double box_box_min(std::int64_t a, std::int64_t b) const {
+    const double* alo = box_.data() + static_cast<std::size_t>(a) * 2 * d_;
+    const double* blo = box_.data() + static_cast<std::size_t>(b) * 2 * d_;
+    const double* ahi = alo + d_;
+    const double* bhi = blo + d_;
+    double acc = 0.0;
+    for (std::size_t j = 0; j < d_; ++j) {
+      const double g = std::max({0.0, alo[j] - bhi[j], blo[j] - ahi[j]});
+      if constexpr (M == Metric::chebyshev)
+        acc = std::max(acc, g);
+      else
+        acc += g * g;
+    }
+    return acc;
+  }
+
+  template <Metric M>
+  void knn_leaf_impl(std::int64_t leaf, std::vector<BestK>& best) const {
+    const Node& L = nodes_[static_cast<std::size_t>(leaf)];
+    const std::size_t m = L.end - L.begin;
+    double acc[kMaxLeaf];
+    // The leaf's own points first: tight bounds before the walk.
+    for (std::size_t t = 0; t < m; ++t) {
+      best[t].clear();
+      const double* q = points_.data() + (L.begin + t) * d_;
+      leaf_distances<M>(q, L.begin, m, std::numeric_limits<double>::infinity(), acc);
+      for (std::size_t u = 0; u < m; ++u)
+        if (u != t) best[t].push(acc[u], index_[L.begin + u]);
+    }
+    double bound = 0.0;
+    for (std::size_t t = 0; t < m; ++t) bound = std::max(bound, best[t].worst());
+    visit_for_leaf<M>(0, leaf, best, bound);
+  }
+
+  template <Metric M>
+  void visit_for_leaf(std::int64_t id, std::int64_t leaf, std::vector<BestK>& best,
+                      double& bound) const {
+    if (id == leaf) return;  // scanned first
+    const Node& node = nodes_[static_cast<std::size_t>(id)];
+    if (node.left < 0) {
+      const Node& L = nodes_[static_cast<std::size_t>(leaf)];
+      const std::size_t m = L.end - L.begin, mm = node.end - node.begin;
+      double acc[kMaxLeaf];
+      double new_bound = 0.0;
+      for (std::size_t t = 0; t < m; ++t) {
+        const double* q = points_.data() + (L.begin + t) * d_;
+        const double worst = best[t].worst();
+        if (box_min<M>(id, q, worst) < worst && leaf_distances<M>(q, node.begin, mm, worst, acc))
+          for (std::size_t u = 0; u < mm; ++u) best[t].push(acc[u], index_[node.begin + u]);
+        new_bound = std::max(new_bound, best[t].worst());
+      }
+      bound = new_bound;
+      return;
+    }
+    double dl = box_box_min<M>(node.left, leaf), dr = box_box_min<M>(node.right, leaf);
+    std::int64_t first = node.left, second = node.right;
+    if (dr < dl) {
+      std::swap(first, second);
+      std::swap(dl, dr);
+    }
+    if (dl < bound) visit_for_leaf<M>(first, leaf, best, bound);
+    if (dr < bound) visit_for_leaf<M>(second, leaf, best, bound);
   }
 
   template <Metric M>
