@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -25,14 +26,8 @@ class SortedValues {
   // search at the point's own position (galloping outward: O(log count) near the point, cache
   // friendly) instead of two binary searches over the whole array.
   SortedValues(const double* x, std::size_t n) : order_(n), sorted_(n) {
-    // Sorting (value, index) pairs in place is cache friendly; ties ordered by index.
-    std::vector<std::pair<double, std::size_t>> pairs(n);
-    for (std::size_t i = 0; i < n; ++i) pairs[i] = {x[i], i};
-    std::sort(pairs.begin(), pairs.end());
-    for (std::size_t p = 0; p < n; ++p) {
-      sorted_[p] = pairs[p].first;
-      order_[p] = pairs[p].second;
-    }
+    radix_order(x, n);
+    for (std::size_t p = 0; p < n; ++p) sorted_[p] = x[order_[p]];
   }
 
   std::size_t size() const { return sorted_.size(); }
@@ -47,55 +42,81 @@ class SortedValues {
       const double g = std::fabs(v - q);
       return strict ? g < r : g <= r;
     };
+    // r = 0 with strict counts: nothing, not even q itself, is inside.
+    if (!inside(q)) return 0;
     const std::size_t n = sorted_.size();
-    // Upward: the run of values >= q inside the window starts at the first value equal to q
-    // (at or below p); find the first index above p that is outside, by galloping.
-    std::size_t hi;
-    if (!inside(q)) {
-      // r = 0 with strict counts: nothing, not even q itself, is inside.
-      return 0;
+    // Upward from p: gallop while inside, then search the last stride for the first outside.
+    std::size_t step = 1, last_in = p;
+    while (last_in + step < n && inside(sorted_[last_in + step])) {
+      last_in += step;
+      step *= 2;
     }
-    {
-      std::size_t step = 1, last_in = p;
-      while (last_in + step < n && inside(sorted_[last_in + step])) {
-        last_in += step;
-        step *= 2;
-      }
-      std::size_t lo_b = last_in + 1, hi_b = std::min(n, last_in + step);
-      // first outside in [lo_b, hi_b]; values in between are monotone
-      while (lo_b < hi_b) {
-        const std::size_t mid = lo_b + (hi_b - lo_b) / 2;
-        if (inside(sorted_[mid]))
-          lo_b = mid + 1;
-        else
-          hi_b = mid;
-      }
-      hi = lo_b;
+    const std::size_t hi =
+        partition_point(last_in + 1, std::min(n, last_in + step), [&](double v) { return inside(v); });
+    // Downward from p, likewise, for the first inside.
+    step = 1;
+    std::size_t first_in = p;
+    while (step <= first_in && inside(sorted_[first_in - step])) {
+      first_in -= step;
+      step *= 2;
     }
-    std::size_t lo;
-    {
-      std::size_t step = 1, first_in = p;
-      while (step <= first_in && inside(sorted_[first_in - step])) {
-        first_in -= step;
-        step *= 2;
-      }
-      std::size_t lo_b = step <= first_in ? first_in - step + 1 : 0, hi_b = first_in;
-      // first inside in [lo_b, hi_b]
-      while (lo_b < hi_b) {
-        const std::size_t mid = lo_b + (hi_b - lo_b) / 2;
-        if (inside(sorted_[mid]))
-          hi_b = mid;
-        else
-          lo_b = mid + 1;
-      }
-      lo = lo_b;
-    }
+    const std::size_t lo = partition_point(step <= first_in ? first_in - step + 1 : 0, first_in,
+                                           [&](double v) { return !inside(v); });
     return static_cast<std::int64_t>(hi - lo);
   }
 
  private:
   std::vector<std::size_t> order_;
   std::vector<double> sorted_;
+
+  // First index in [begin, end) whose value fails `pred` (pred holds on a prefix), without
+  // branches on the data (conditional moves instead of mispredicted jumps).
+  template <class Pred>
+  std::size_t partition_point(std::size_t begin, std::size_t end, Pred pred) const {
+    std::size_t first = begin, len = end - begin;
+    while (len > 0) {
+      const std::size_t half = len / 2;
+      const bool holds = pred(sorted_[first + half]);
+      first = holds ? first + half + 1 : first;
+      len = holds ? len - half - 1 : half;
+    }
+    return first;
+  }
+
+  // order_ = the indices of x by ascending value: a stable LSD radix sort on 11-bit digits of
+  // the order-preserving integer image of each double (sign flipped, or all bits for negatives),
+  // so equal values keep index order. Passes whose digit is the same for all keys are skipped.
+  void radix_order(const double* x, std::size_t n) {
+    constexpr int kBits = 11;
+    constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+    std::vector<std::uint64_t> key(n), key2(n);
+    std::vector<std::size_t> idx2(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t b;
+      std::memcpy(&b, x + i, sizeof b);
+      key[i] = (b >> 63) ? ~b : (b | (std::uint64_t{1} << 63));
+      order_[i] = i;
+    }
+    std::vector<std::size_t> count(kBuckets);
+    for (int shift = 0; shift < 64; shift += kBits) {
+      std::fill(count.begin(), count.end(), 0);
+      for (std::size_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & (kBuckets - 1)];
+      if (n == 0 || count[(key[0] >> shift) & (kBuckets - 1)] == n) continue;
+      std::size_t sum = 0;
+      for (auto& c : count) {
+        const std::size_t here = c;
+        c = sum;
+        sum += here;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t slot = count[(key[i] >> shift) & (kBuckets - 1)]++;
+        key2[slot] = key[i];
+        idx2[slot] = order_[i];
+      }
+      key.swap(key2);
+      order_.swap(idx2);
+    }
+  }
 };
 
 // out[i] = #{j != i : |x_j - x_i| < radius[i]} (strict) or <= radius[i], for the n values the
