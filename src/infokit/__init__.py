@@ -19,7 +19,26 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-_SUBMODULES = ("pmf", "discrete", "binning", "stats", "continuous")
+_SUBMODULES = (
+    "pmf",
+    "discrete",
+    "binning",
+    "stats",
+    "timeseries",
+    "optimize",
+    "scaling",
+    "lowrank",
+    "tensor",
+    # structure algorithms: pid, coupling, evidence
+    "pid",
+    "coupling",
+    "evidence",
+    # representation and calibration
+    "calibration",
+    "representation",
+    # continuous estimators
+    "continuous",
+)
 
 __all__ = [
     "__version__",

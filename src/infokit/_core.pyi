@@ -67,3 +67,86 @@ class SortedCounter:
     def count_self(
         self, radius: npt.NDArray[np.float64], strict: bool, n_threads: int = 1
     ) -> npt.NDArray[np.int64]: ...
+
+# --- timeseries (csrc/include/infokit/timeseries/) ---------------------------------------------
+# x: 2-D C-contiguous float32 or float64 (rows, n); outputs have x's dtype and shape.
+def moving_average(
+    x: npt.NDArray[np.floating], kernel_size: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
+def stl(
+    x: npt.NDArray[np.floating],
+    period: int,
+    seasonal: int,
+    trend: int,
+    low_pass: int,
+    seasonal_deg: int,
+    trend_deg: int,
+    low_pass_deg: int,
+    seasonal_jump: int,
+    trend_jump: int,
+    low_pass_jump: int,
+    inner: int,
+    outer: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
+
+# --- lowrank ---------------------------------------------------------------------------------
+# Multiple-choice knapsack DP (csrc/include/infokit/lowrank/knapsack.hpp): layer l's levels are
+# errors/units[offsets[l]:offsets[l+1]]; returns (levels, total error), total = inf if nothing fits.
+def knapsack_dp(
+    errors: npt.NDArray[np.float64],
+    units: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    capacity: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], float]: ...
+
+# --- structure kernels (csrc/include/infokit/structure/*.hpp); float64/int64/uint64 C-contiguous.
+def broja_solve(
+    tables: npt.NDArray[np.float64], tol: float, max_iter: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def greedy_coupling(
+    marginals: npt.NDArray[np.float64], sizes: npt.NDArray[np.int64], n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def set_transform(
+    values: npt.NDArray[np.float64], superset: bool, inverse: bool, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+def focal_combine(
+    focal: npt.NDArray[np.uint64],
+    mass: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.int64],
+    rule: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+
+# --- calibration kernels (csrc/include/infokit/calibration/*.hpp) ------------------------------
+# x: C-contiguous (rows, classes) float32 or float64 table (kept as is, no conversion); labels:
+# C-contiguous int64 (rows,). Validation is done by infokit.calibration.
+def top_label(
+    x: npt.NDArray[np.floating],
+    labels: npt.NDArray[np.int64],
+    from_logits: bool,
+    want_entropy: bool = False,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.float64] | None]: ...
+def entropy_rows(
+    x: npt.NDArray[np.floating], from_logits: bool, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+def bin_stats(
+    confidence: npt.NDArray[np.float64],
+    correct: npt.NDArray[np.bool_],
+    edges: npt.NDArray[np.float64],
+    uniform: bool,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def classwise_bin_stats(
+    x: npt.NDArray[np.floating],
+    labels: npt.NDArray[np.int64],
+    from_logits: bool,
+    edges: npt.NDArray[np.float64],
+    uniform: bool,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def temperature_sums(
+    x: npt.NDArray[np.floating], labels: npt.NDArray[np.int64], beta: float, n_threads: int = 1
+) -> tuple[float, float, float]: ...
