@@ -573,6 +573,27 @@ def kl_divergence(
 ) -> Any:
     """Kullback–Leibler divergence D(p || q) from samples x ~ p (n rows) and y ~ q (m rows).
 
+    Parameters
+    ----------
+    x, y : array_like, shape (n,) or (n, d), and (m,) or (m, d)
+        Samples of p and of q (same number of columns; not paired).
+    k : int, default 1
+        Neighbour order, ``1 <= k < n`` and ``k <= m``.
+    metric : {"euclidean", "chebyshev"}
+    base : float or None
+        None for nats, 2 for bits.
+    local : bool
+        Return the n pointwise terms, whose mean is the estimate.
+    jitter : float or None
+        Seeded noise of ``jitter`` × each column's standard deviation, to break duplicates.
+    seed : int or numpy.random.Generator, default 0
+        Source of the jitter.
+    backend : {"auto", "cpp", "numpy"}
+
+    Returns
+    -------
+    float, or ndarray of shape (n,) with ``local=True``.
+
     Notes
     -----
     Wang, Kulkarni & Verdú (2009, IEEE Trans. Inf. Theory 55, 2392):
@@ -643,6 +664,25 @@ def renyi_entropy(
 ) -> float:
     """Rényi differential entropy of order ``alpha`` from samples (Leonenko kNN estimator).
 
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    alpha : float
+        Order, ``0 < alpha < k + 1``.
+    k : int, default 3
+    metric : {"euclidean", "chebyshev"}
+    base : float or None
+        None for nats, 2 for bits.
+    jitter : float or None
+        Seeded noise of ``jitter`` × each column's standard deviation, to break duplicates.
+    seed : int or numpy.random.Generator, default 0
+        Source of the jitter.
+    backend : {"auto", "cpp", "numpy"}
+
+    Returns
+    -------
+    float
+
     Notes
     -----
     ``I = (1/n) sum_i [(n - 1) C_k V_d rho_i^d]^(1 - alpha)``, ``C_k = [Gamma(k) /
@@ -670,6 +710,23 @@ def tsallis_entropy(
     backend: str = "auto",
 ) -> float:
     """Tsallis differential entropy of order ``q`` from samples (Leonenko kNN estimator).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    q : float
+        Order, ``0 < q < k + 1``.
+    k : int, default 3
+    metric : {"euclidean", "chebyshev"}
+    jitter : float or None
+        Seeded noise of ``jitter`` × each column's standard deviation, to break duplicates.
+    seed : int or numpy.random.Generator, default 0
+        Source of the jitter.
+    backend : {"auto", "cpp", "numpy"}
+
+    Returns
+    -------
+    float (Tsallis entropies have no unit base).
 
     Notes
     -----
@@ -709,6 +766,30 @@ def transfer_entropy(
     backend: str = "auto",
 ) -> Any:
     """Transfer entropy from ``source`` to ``target`` (time series, rows are time steps).
+
+    Parameters
+    ----------
+    source, target : array_like, shape (n,) or (n, d)
+        Time series of equal length.
+    k : int, default 3
+    lag : int, default 1
+        Delay of the source's most recent value.
+    history : int, default 1
+        Number of past values of each series in the embedding.
+    estimator : {"ksg1", "gaussian", "copula"}
+        As in :func:`mutual_information` with ``given=``.
+    base : float or None
+        None for nats, 2 for bits.
+    local : bool
+    jitter : float or None
+        Seeded noise of ``jitter`` × each column's standard deviation, to break duplicates.
+    seed : int or numpy.random.Generator, default 0
+        Source of the jitter.
+    backend : {"auto", "cpp", "numpy"}
+
+    Returns
+    -------
+    float, or ndarray with ``local=True``.
 
     Notes
     -----
@@ -771,6 +852,22 @@ def feature_mutual_information(
     their clipping at 0 or their absolute jitter, and with the work on y done once: y's sorted
     marginal (continuous y) or its class partition (discrete y) is shared by all columns.
 
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Continuous features.
+    y : array_like, shape (n,) or (n, d_y)
+        Continuous target, or labels with ``discrete_y=True``.
+    k : int, default 3
+    discrete_y : bool
+    base : float or None
+        None for nats, 2 for bits.
+    jitter : float or None
+        Seeded noise of ``jitter`` × each column's standard deviation, to break duplicates.
+    seed : int or numpy.random.Generator, default 0
+        Source of the jitter.
+    backend : {"auto", "cpp", "numpy"}
+
     Returns
     -------
     ndarray of shape (d,): I(X[:, j]; y) for each column j.
@@ -827,6 +924,26 @@ def mutual_information_test(
     neighbour search is redone per permutation (the joint points change). Same p-value rule as
     :func:`infokit.stats.permutation_test`.
 
+    Parameters
+    ----------
+    x, y : array_like, shape (n,) or (n, d)
+        Paired continuous samples.
+    k : int, default 3
+    estimator : {"ksg1", "ksg2"}
+    n_permutations : int, default 1000
+    seed : int, numpy.random.Generator or None
+        Source of the permutations.
+    alternative : {"greater", "less", "two-sided"}
+    base : float or None
+        None for nats, 2 for bits.
+    backend : {"auto", "cpp", "numpy"}
+
+    Returns
+    -------
+    infokit.stats.PermutationResult
+
+    Notes
+    -----
     Cost: ``n_permutations + 1`` joint KD-tree builds and k-NN passes, plus the marginal counts.
     """
     estimator = _check_choice(estimator, "estimator", ("ksg1", "ksg2"))
