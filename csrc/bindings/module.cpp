@@ -11,6 +11,7 @@ void register_lowrank(py::module_& m);
 void register_structure(py::module_& m);
 void register_calibration(py::module_& m);
 void register_matrix(py::module_& m);
+void register_knn(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   register_structure(m);
   register_calibration(m);
   register_matrix(m);
+  register_knn(m);
 }

@@ -29,15 +29,13 @@ _SUBMODULES = (
     "scaling",
     "lowrank",
     "tensor",
-    # structure algorithms: pid, coupling, evidence
     "pid",
     "coupling",
     "evidence",
-    # representation and calibration
     "calibration",
     "representation",
-    # representation matrices
     "matrix",
+    "continuous",
 )
 
 __all__ = [

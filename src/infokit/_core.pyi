@@ -26,6 +26,48 @@ def combine(
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
+# ---- continuous: nearest-neighbour engine (csrc/include/infokit/knn, register_knn.cpp) ----
+# Points: float64 C-contiguous, (n, d) or (n,) for one column; metric "chebyshev" | "euclidean".
+class KNNTree:
+    def __init__(self, points: npt.NDArray[np.float64]) -> None: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def d(self) -> int: ...
+    def knn_self(
+        self, k: int, metric: str = "chebyshev", n_threads: int = 1
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+    def knn(
+        self,
+        queries: npt.NDArray[np.float64],
+        k: int,
+        metric: str = "chebyshev",
+        n_threads: int = 1,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+    def count_self(
+        self,
+        radius: npt.NDArray[np.float64],
+        strict: bool,
+        metric: str = "chebyshev",
+        n_threads: int = 1,
+    ) -> npt.NDArray[np.int64]: ...
+    def count(
+        self,
+        queries: npt.NDArray[np.float64],
+        radius: npt.NDArray[np.float64],
+        strict: bool,
+        metric: str = "chebyshev",
+        n_threads: int = 1,
+    ) -> npt.NDArray[np.int64]: ...
+
+class SortedCounter:
+    def __init__(self, x: npt.NDArray[np.float64]) -> None: ...
+    @property
+    def n(self) -> int: ...
+    def count_self(
+        self, radius: npt.NDArray[np.float64], strict: bool, n_threads: int = 1
+    ) -> npt.NDArray[np.int64]: ...
+
 # --- timeseries (csrc/include/infokit/timeseries/) ---------------------------------------------
 # x: 2-D C-contiguous float32 or float64 (rows, n); outputs have x's dtype and shape.
 def moving_average(
