@@ -25,3 +25,66 @@ def combine(
     kb: int,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+# --- Entropy coding (csrc/include/infokit/coding/, csrc/bindings/register_coding.cpp) -----------
+# Words are the rANS stream as 32-bit integers; parameters of length 1 are shared by all symbols.
+# A stream that does not decode raises ValueError. Twins: infokit._reference.coding.
+coding_lanes: int
+
+def coding_table(family: int) -> npt.NDArray[np.uint64]: ...
+def parametric_cdf(
+    family: int, mean: float, scale: float, low: int, high: int, precision: int
+) -> npt.NDArray[np.int64]: ...
+def categorical_cdf(probs: npt.NDArray[np.float64], precision: int) -> npt.NDArray[np.int64]: ...
+def rans_encode_categorical(
+    probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_categorical(
+    probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_rows(
+    probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_rows(
+    probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_parametric(
+    family: int,
+    mean: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_parametric(
+    family: int,
+    mean: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_mixture(
+    families: npt.NDArray[np.int32],
+    means: npt.NDArray[np.float64],
+    scales: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_mixture(
+    families: npt.NDArray[np.int32],
+    means: npt.NDArray[np.float64],
+    scales: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]: ...

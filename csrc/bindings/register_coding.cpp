@@ -1,0 +1,267 @@
+// Bindings for the entropy coders (infokit/coding/*.hpp). Thin: take buffers, check sizes, release
+// the GIL, run the coder, turn a decoder status into ValueError. Validation of values (probabilities,
+// scales, ranges) is the Python layer's (src/infokit/coding.py).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "infokit/coding/models.hpp"
+#include "infokit/coding/rans.hpp"
+
+namespace py = pybind11;
+namespace ic = infokit::coding;
+
+namespace {
+
+template <class T>
+using CArray = py::array_t<T, py::array::c_style>;
+
+using Words = CArray<std::uint32_t>;
+using Values = CArray<std::int64_t>;
+using Reals = CArray<double>;
+
+py::array_t<std::uint32_t> to_array(std::vector<std::uint32_t>&& v) {
+  auto* owned = new std::vector<std::uint32_t>(std::move(v));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<std::uint32_t>*>(p); });
+  return py::array_t<std::uint32_t>(static_cast<py::ssize_t>(owned->size()), owned->data(), owner);
+}
+
+void check_precision(int precision) {
+  if (precision < ic::kMinPrecision || precision > ic::kMaxPrecision)
+    throw std::invalid_argument("precision must be in [" + std::to_string(ic::kMinPrecision) +
+                                ", " + std::to_string(ic::kMaxPrecision) + "], got " +
+                                std::to_string(precision));
+}
+
+void check_alphabet(std::int64_t low, std::int64_t high, int precision) {
+  if (low > high) throw std::invalid_argument("low must be <= high");
+  if (low < -(std::int64_t{1} << 52) || high > (std::int64_t{1} << 52))
+    throw std::invalid_argument("low and high must lie within +-2^52");
+  if (static_cast<std::uint64_t>(high - low) + 2 >= (std::uint64_t{1} << precision))
+    throw std::invalid_argument("the alphabet high - low + 1 must be below 2^precision - 1");
+}
+
+// Per-symbol parameters: one value shared by all (stride 0) or one per symbol (stride 1).
+std::size_t stride_of(const Reals& a, std::size_t n, const char* name) {
+  if (a.ndim() != 1) throw std::invalid_argument(std::string(name) + " must be 1-D");
+  if (a.shape(0) == 1) return 0;
+  if (static_cast<std::size_t>(a.shape(0)) != n)
+    throw std::invalid_argument(std::string(name) + " must have length 1 or the symbol count");
+  return 1;
+}
+
+template <class Model>
+py::array_t<std::uint32_t> encode_with(const Model& m, const Values& symbols, int precision) {
+  const std::size_t n = static_cast<std::size_t>(symbols.size());
+  const std::int64_t* v = symbols.data();
+  std::vector<std::uint32_t> words;
+  {
+    py::gil_scoped_release release;
+    ic::RansEncoder enc(precision, n / 2 + 4 * ic::kLanes);
+    if constexpr (std::is_same_v<Model, ic::TableModel>)
+      enc.encode_table(m, v, n);
+    else
+      enc.encode(m, v, n);
+    words = enc.finish();
+  }
+  return to_array(std::move(words));
+}
+
+template <class Model>
+Values decode_with(const Model& m, const Words& words, std::size_t n, int precision) {
+  Values out(static_cast<py::ssize_t>(n));
+  std::int64_t* o = out.mutable_data();
+  const std::uint32_t* w = words.data();
+  const std::size_t n_words = static_cast<std::size_t>(words.size());
+  int status;
+  {
+    py::gil_scoped_release release;
+    ic::RansDecoder dec(w, n_words, precision);
+    if (dec.status() == ic::kOk) {
+      if constexpr (std::is_same_v<Model, ic::TableModel>)
+        dec.decode_table(m, o, n);
+      else
+        dec.decode(m, o, n);
+    }
+    status = dec.finish();
+  }
+  if (status != ic::kOk) throw py::value_error(ic::status_message(status));
+  return out;
+}
+
+ic::TableModel table_model(const Reals& probs, int precision) {
+  check_precision(precision);
+  if (probs.ndim() != 1 || probs.shape(0) < 1) throw std::invalid_argument("probs must be 1-D");
+  const auto K = static_cast<std::int64_t>(probs.shape(0));
+  check_alphabet(0, K - 1, precision);
+  return ic::TableModel(probs.data(), static_cast<std::uint32_t>(K), 0, precision);
+}
+
+ic::RowsModel rows_model(const Reals& probs, std::size_t n, int precision) {
+  check_precision(precision);
+  if (probs.ndim() != 2 || static_cast<std::size_t>(probs.shape(0)) != n || probs.shape(1) < 1)
+    throw std::invalid_argument("probs must have shape (n, K)");
+  const auto K = static_cast<std::int64_t>(probs.shape(1));
+  check_alphabet(0, K - 1, precision);
+  return ic::RowsModel(probs.data(), static_cast<std::size_t>(K), static_cast<std::uint32_t>(K),
+                       precision);
+}
+
+ic::ParametricModel parametric_model(int family, const Reals& mean, const Reals& scale,
+                                     std::int64_t low, std::int64_t high, std::size_t n,
+                                     int precision) {
+  check_precision(precision);
+  check_alphabet(low, high, precision);
+  if (family < 0 || family > 3) throw std::invalid_argument("unknown family");
+  return ic::ParametricModel(family, mean.data(), stride_of(mean, n, "mean"), scale.data(),
+                             stride_of(scale, n, "scale"), low, high, precision);
+}
+
+struct MixtureArgs {
+  std::vector<int> families;
+  std::size_t stride;
+};
+
+MixtureArgs mixture_args(const CArray<std::int32_t>& families, const Reals& means,
+                         const Reals& scales, const Reals& weights, std::size_t n) {
+  const auto K = static_cast<std::size_t>(families.size());
+  if (K < 1 || K > static_cast<std::size_t>(ic::MixtureModel::kMaxComponents))
+    throw std::invalid_argument("a mixture takes 1 to 16 components");
+  for (const Reals* a : {&means, &scales, &weights})
+    if (a->ndim() != 2 || static_cast<std::size_t>(a->shape(1)) != K ||
+        a->shape(0) != means.shape(0))
+      throw std::invalid_argument("means, scales and weights must have the same shape (n, K)");
+  const auto rows = static_cast<std::size_t>(means.shape(0));
+  if (rows != 1 && rows != n)
+    throw std::invalid_argument("mixture parameters need 1 or n rows");
+  MixtureArgs a{std::vector<int>(families.data(), families.data() + K), rows == 1 ? 0 : K};
+  for (int f : a.families)
+    if (f < 0 || f > 3) throw std::invalid_argument("unknown family");
+  return a;
+}
+
+}  // namespace
+
+void register_coding(py::module_& m) {
+  m.attr("coding_lanes") = ic::kLanes;
+
+  m.def(
+      "coding_table",
+      [](int family) {
+        if (family < 0 || family > 3) throw std::invalid_argument("unknown family");
+        const std::uint64_t* t = ic::family_table(family);
+        return CArray<std::uint64_t>(ic::kTableIntervals + 1, t);
+      },
+      py::arg("family"), "The integer CDF table of a family (0..3), for the tests.");
+
+  m.def(
+      "parametric_cdf",
+      [](int family, double mean, double scale, std::int64_t low, std::int64_t high,
+         int precision) {
+        const Reals mu(1, &mean), sigma(1, &scale);
+        const auto model = parametric_model(family, mu, sigma, low, high, 1, precision);
+        const auto C = model.cdf(0);
+        const std::int64_t n = high - low + 1;
+        CArray<std::int64_t> out(n + 2);
+        for (std::int64_t k = 0; k <= n; ++k) out.mutable_data()[k] = C(k);
+        out.mutable_data()[n + 1] = std::int64_t{1} << precision;
+        return out;
+      },
+      py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+      py::arg("precision"), "The quantized CDF C(0..n+1) of one parametric symbol.");
+
+  m.def(
+      "categorical_cdf",
+      [](const Reals& probs, int precision) {
+        const auto model = table_model(probs, precision);
+        const auto& cum = model.cum();
+        CArray<std::int64_t> out(static_cast<py::ssize_t>(cum.size()));
+        for (std::size_t k = 0; k < cum.size(); ++k) out.mutable_data()[k] = cum[k];
+        return out;
+      },
+      py::arg("probs"), py::arg("precision"), "The quantized CDF of a categorical row.");
+
+  m.def(
+      "rans_encode_categorical",
+      [](const Reals& probs, const Values& symbols, int precision) {
+        return encode_with(table_model(probs, precision), symbols, precision);
+      },
+      py::arg("probs"), py::arg("symbols"), py::arg("precision"));
+  m.def(
+      "rans_decode_categorical",
+      [](const Reals& probs, const Words& words, std::size_t n, int precision) {
+        return decode_with(table_model(probs, precision), words, n, precision);
+      },
+      py::arg("probs"), py::arg("words"), py::arg("n"), py::arg("precision"));
+
+  m.def(
+      "rans_encode_rows",
+      [](const Reals& probs, const Values& symbols, int precision) {
+        const auto n = static_cast<std::size_t>(symbols.size());
+        return encode_with(rows_model(probs, n, precision), symbols, precision);
+      },
+      py::arg("probs"), py::arg("symbols"), py::arg("precision"));
+  m.def(
+      "rans_decode_rows",
+      [](const Reals& probs, const Words& words, std::size_t n, int precision) {
+        return decode_with(rows_model(probs, n, precision), words, n, precision);
+      },
+      py::arg("probs"), py::arg("words"), py::arg("n"), py::arg("precision"));
+
+  m.def(
+      "rans_encode_parametric",
+      [](int family, const Reals& mean, const Reals& scale, std::int64_t low, std::int64_t high,
+         const Values& symbols, int precision) {
+        const auto n = static_cast<std::size_t>(symbols.size());
+        return encode_with(parametric_model(family, mean, scale, low, high, n, precision), symbols,
+                           precision);
+      },
+      py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+      py::arg("symbols"), py::arg("precision"));
+  m.def(
+      "rans_decode_parametric",
+      [](int family, const Reals& mean, const Reals& scale, std::int64_t low, std::int64_t high,
+         const Words& words, std::size_t n, int precision) {
+        return decode_with(parametric_model(family, mean, scale, low, high, n, precision), words,
+                           n, precision);
+      },
+      py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+      py::arg("words"), py::arg("n"), py::arg("precision"));
+
+  m.def(
+      "rans_encode_mixture",
+      [](const CArray<std::int32_t>& families, const Reals& means, const Reals& scales,
+         const Reals& weights, std::int64_t low, std::int64_t high, const Values& symbols,
+         int precision) {
+        check_precision(precision);
+        check_alphabet(low, high, precision);
+        const auto n = static_cast<std::size_t>(symbols.size());
+        const MixtureArgs a = mixture_args(families, means, scales, weights, n);
+        const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
+                                     means.data(), scales.data(), weights.data(), a.stride, low,
+                                     high, precision);
+        return encode_with(model, symbols, precision);
+      },
+      py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
+      py::arg("low"), py::arg("high"), py::arg("symbols"), py::arg("precision"));
+  m.def(
+      "rans_decode_mixture",
+      [](const CArray<std::int32_t>& families, const Reals& means, const Reals& scales,
+         const Reals& weights, std::int64_t low, std::int64_t high, const Words& words,
+         std::size_t n, int precision) {
+        check_precision(precision);
+        check_alphabet(low, high, precision);
+        const MixtureArgs a = mixture_args(families, means, scales, weights, n);
+        const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
+                                     means.data(), scales.data(), weights.data(), a.stride, low,
+                                     high, precision);
+        return decode_with(model, words, n, precision);
+      },
+      py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
+      py::arg("low"), py::arg("high"), py::arg("words"), py::arg("n"), py::arg("precision"));
+}

@@ -1,0 +1,656 @@
+"""Entropy coding: interleaved rANS with vectorised models, escape coding, self-describing streams.
+
+Models (parameters are numpy arrays broadcast against the symbols, never Python callbacks):
+:class:`Categorical`, :class:`QuantizedGaussian`, :class:`QuantizedLaplace`,
+:class:`QuantizedLogistic`, :class:`QuantizedCauchy` and :class:`Mixture` of those families.
+:func:`encode` turns integer symbols into bytes (an :class:`Encoded` that also reports the bits
+against :func:`ideal_bits`); :func:`decode` turns them back.
+
+How it codes
+------------
+Every model becomes, per symbol, integer cumulative frequencies ``C(0) = 0 < ... < C(n) = M - 1
+< C(n + 1) = M`` with ``M = 2**precision`` over its ``n`` symbols ``low..high`` plus an escape
+bin: ``C(k) = k + floor((M - n - 1) G(k))`` with ``G`` the model's CDF at the bin edge
+``low + k - 1/2`` (tails folded into the end bins) or the categorical cumulative probability. So
+every in-range symbol has probability at least ``1/M`` and the frequencies always sum to ``M``.
+A value outside ``[low, high]`` is never an error: it takes the escape bin, then an 8-bit header
+(side and bit length of the excess) and the excess in 16-bit chunks.
+
+The coder is rANS (J. Duda, 2013, "Asymmetric numeral systems", arXiv:1311.2540) with 8
+interleaved 64-bit states over one stream of 32-bit words (F. Giesen, 2014, "Interleaved entropy
+coders", arXiv:1402.3392); encoding costs O(1) per symbol plus the model's CDF, decoding O(1)
+for a static :class:`Categorical` (bucket table) and about two CDF evaluations for the
+parametric families (a quantile guess corrected on the integer CDF).
+
+Determinism
+-----------
+Streams are bit-exact across machines: the parametric CDFs come from integer tables of the
+standard distributions (``infokit._coding_tables``) interpolated in integer arithmetic, the
+only floating-point steps are IEEE ``+ - * /`` (correctly rounded everywhere; the C++ is built
+with ``-ffp-contract=off``), and no libm function takes part. The numpy-free twin
+``infokit._reference.coding`` produces the same bytes; golden streams in the tests pin them.
+
+Stream format (little-endian)
+-----------------------------
+``b"IKEC"``, version (1 byte), coder (1 byte, 0 = rANS), precision (1 byte), model tag (1 byte),
+symbol count (8 bytes), CRC-32 of everything else (4 bytes), then the 32-bit words. A damaged
+stream, a stream of another version, or a different model raises ``ValueError``; decoding never
+reads out of bounds and always terminates.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import scipy.special
+
+from . import _backend
+from ._reference import coding as _ref
+
+__all__ = [
+    "Categorical",
+    "Encoded",
+    "Mixture",
+    "Model",
+    "QuantizedCauchy",
+    "QuantizedGaussian",
+    "QuantizedLaplace",
+    "QuantizedLogistic",
+    "bits",
+    "decode",
+    "encode",
+    "ideal_bits",
+]
+
+MAGIC = b"IKEC"
+VERSION = 1
+CODERS = {"rans": 0}
+DEFAULT_PRECISION = 24
+MIN_PRECISION, MAX_PRECISION = _ref.MIN_PRECISION, _ref.MAX_PRECISION
+_HEADER = struct.Struct("<4sBBBBQI")  # magic, version, coder, precision, tag, count, crc
+_LIMIT = 1 << 52  # low and high must be exact as doubles
+_LN2 = math.log(2.0)
+
+Array = npt.NDArray[Any]
+
+
+def _kernels(backend: str) -> Any:
+    if _backend.resolve(backend) == "cpp":
+        return _backend.compiled("_core")
+    return _ref
+
+
+# --- argument checks ----------------------------------------------------------------------------
+
+
+def _real_array(x: Any, name: str) -> npt.NDArray[np.float64]:
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real array, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return a
+
+
+def _bound(x: Any, name: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(x).__name__}")
+    if not -_LIMIT <= int(x) <= _LIMIT:
+        raise ValueError(f"{name} must lie within +-2**52, got {x}")
+    return int(x)
+
+
+def _symbols(x: Any) -> npt.NDArray[np.int64]:
+    a = np.asarray(x)
+    if a.dtype.kind not in "iub":
+        raise TypeError(f"symbols must be an integer array, got dtype {a.dtype}")
+    if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
+        raise ValueError("symbols must fit in int64, got a value above 2**63 - 1")
+    return a.astype(np.int64)
+
+
+def _precision(p: Any) -> int:
+    if isinstance(p, bool) or not isinstance(p, numbers.Integral):
+        raise TypeError(f"precision must be an int, got {type(p).__name__}")
+    if not MIN_PRECISION <= int(p) <= MAX_PRECISION:
+        raise ValueError(f"precision must be in [{MIN_PRECISION}, {MAX_PRECISION}], got {p}")
+    return int(p)
+
+
+def _fit(shape: tuple[int, ...], symbols_shape: tuple[int, ...], what: str) -> None:
+    """Parameters broadcast against the symbols without enlarging them."""
+    try:
+        out = np.broadcast_shapes(shape, symbols_shape)
+    except ValueError:
+        out = None
+    if out != symbols_shape:
+        raise ValueError(
+            f"the model's {what} of shape {shape} do not broadcast against symbols of shape "
+            f"{symbols_shape}"
+        )
+
+
+def _flat(a: Array, shape: tuple[int, ...]) -> npt.NDArray[np.float64]:
+    """One value shared (length 1, the kernels' stride 0) or one per symbol, C order."""
+    if a.size == 1:
+        return np.ascontiguousarray(a.reshape(1), dtype=np.float64)
+    return np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1), dtype=np.float64)
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+class Model:
+    """Base of the models: what a coder needs to quantize a distribution per symbol."""
+
+    tag: ClassVar[int]
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        """The shape of the per-symbol parameters, or None for one distribution shared by all."""
+        raise NotImplementedError
+
+    def _encode(
+        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.uint32]:
+        raise NotImplementedError
+
+    def _decode(
+        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.int64]:
+        raise NotImplementedError
+
+    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=False)
+class Categorical(Model):
+    """A categorical distribution over the symbols ``0..K-1``.
+
+    Parameters
+    ----------
+    probs : array_like, shape (K,) or (..., K)
+        Non-negative finite probabilities (or weights: each row is divided by its sum). A 1-D
+        row is shared by every symbol and decodes through an O(1) bucket table; an N-D array
+        gives one row per symbol, its leading axes broadcast against the symbols.
+    """
+
+    probs: Array
+    tag: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        p = _real_array(self.probs, "probs")
+        if p.ndim == 0 or p.shape[-1] == 0:
+            raise ValueError(f"probs must have at least one entry on its last axis, got {p.shape}")
+        if (p < 0).any():
+            raise ValueError("probs must be non-negative, got a negative entry")
+        if (p.sum(axis=-1) <= 0).any():
+            raise ValueError("probs must have a positive sum in every row, got a row of zeros")
+        if p.shape[-1] > (1 << 22):
+            raise ValueError(f"probs may have at most 2**22 symbols, got {p.shape[-1]}")
+        object.__setattr__(self, "probs", np.ascontiguousarray(p))
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        return None if self.probs.ndim == 1 else self.probs.shape[:-1]
+
+    def _check_precision(self, precision: int) -> None:
+        if self.probs.shape[-1] + 2 >= 1 << precision:
+            raise ValueError(f"precision={precision} is too low for {self.probs.shape[-1]} symbols")
+
+    def _rows(self, shape: tuple[int, ...]) -> npt.NDArray[np.float64]:
+        K = self.probs.shape[-1]
+        return np.ascontiguousarray(np.broadcast_to(self.probs, (*shape, K)).reshape(-1, K))
+
+    def _encode(
+        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.uint32]:
+        self._check_precision(precision)
+        if self.probs.ndim == 1:
+            return k.rans_encode_categorical(self.probs, symbols, precision)
+        return k.rans_encode_rows(self._rows(shape), symbols, precision)
+
+    def _decode(
+        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.int64]:
+        self._check_precision(precision)
+        n = math.prod(shape)
+        if self.probs.ndim == 1:
+            return k.rans_decode_categorical(self.probs, words, n, precision)
+        return k.rans_decode_rows(self._rows(shape), words, n, precision)
+
+    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        p = self.probs / self.probs.sum(axis=-1, keepdims=True)
+        K = p.shape[-1]
+        inside = (symbols >= 0) & (symbols < K)
+        idx = np.where(inside, symbols, 0)
+        rows = np.broadcast_to(p, (*symbols.shape, K))
+        q = np.take_along_axis(rows, idx[..., None], axis=-1)[..., 0]
+        with np.errstate(divide="ignore"):
+            return np.where(inside, np.log2(q), -np.inf)
+
+
+def _log_cdf(family: int, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """log F(u) of the standard family, accurate in the lower tail."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if family == 0:
+            return np.asarray(scipy.special.log_ndtr(u), dtype=np.float64)
+        if family == 1:
+            return np.where(u < 0, math.log(0.5) + u, np.log1p(-0.5 * np.exp(-np.abs(u))))
+        if family == 2:
+            return -np.logaddexp(0.0, -u)
+        far = np.log(np.arctan(-1.0 / np.where(u < -1, u, -2.0)) / math.pi)
+        return np.where(u < -1, far, np.log(0.5 + np.arctan(u) / math.pi))
+
+
+def _log_bin(family: int, a: Array, b: Array) -> npt.NDArray[np.float64]:
+    """log(F(b) - F(a)) for a < b, evaluated on the side of the smaller tail (F(-u) = 1 - F(u))."""
+    flip = (a + b) > 0
+    lo = np.where(flip, -b, a)
+    hi = np.where(flip, -a, b)
+    log_hi = _log_cdf(family, hi)
+    log_lo = _log_cdf(family, lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = log_hi + np.log1p(-np.exp(log_lo - log_hi))
+    return np.where(log_hi == -np.inf, -np.inf, out)
+
+
+@dataclass(frozen=True, eq=False)
+class _Quantized(Model):
+    """A continuous family discretised on the integers ``low..high``."""
+
+    mean: Array
+    scale: Array
+    low: int
+    high: int
+    family: ClassVar[int] = 0
+
+    def __post_init__(self) -> None:
+        mean = _real_array(self.mean, "mean")
+        scale = _real_array(self.scale, "scale")
+        if (scale <= 0).any():
+            raise ValueError("scale must be > 0, got a value <= 0")
+        try:
+            np.broadcast_shapes(mean.shape, scale.shape)
+        except ValueError:
+            raise ValueError(
+                f"mean of shape {mean.shape} and scale of shape {scale.shape} do not broadcast"
+            ) from None
+        low, high = _bound(self.low, "low"), _bound(self.high, "high")
+        if low > high:
+            raise ValueError(f"low must be <= high, got low={low}, high={high}")
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        s = np.broadcast_shapes(self.mean.shape, self.scale.shape)
+        return None if s == () else s
+
+    def _check_precision(self, precision: int) -> None:
+        if self.high - self.low + 2 >= 1 << precision:
+            raise ValueError(
+                f"precision={precision} is too low for the {self.high - self.low + 1} symbols "
+                f"low..high"
+            )
+
+    def _encode(
+        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.uint32]:
+        self._check_precision(precision)
+        m, s = _flat(self.mean, shape), _flat(self.scale, shape)
+        return k.rans_encode_parametric(self.family, m, s, self.low, self.high, symbols, precision)
+
+    def _decode(
+        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.int64]:
+        self._check_precision(precision)
+        m, s = _flat(self.mean, shape), _flat(self.scale, shape)
+        n = math.prod(shape)
+        return k.rans_decode_parametric(self.family, m, s, self.low, self.high, words, n, precision)
+
+    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        x = symbols.astype(np.float64)
+        a = (x - 0.5 - self.mean) / self.scale
+        b = (x + 0.5 - self.mean) / self.scale
+        return _log_bin(self.family, a, b) / _LN2
+
+
+_FAMILY_DOC = """A {name} of location ``mean`` and scale ``scale`` quantized to the integers.
+
+    Symbol ``v`` in ``[low, high]`` has the probability of ``[v - 1/2, v + 1/2)`` under the
+    continuous {name} ({formula}), with the tails below ``low`` and above ``high`` folded into
+    the end bins; a value outside ``[low, high]`` is escape-coded. ``mean`` and ``scale`` are
+    real arrays broadcast against the symbols (``scale > 0``); ``low <= high`` are ints.
+    """
+
+_FORMULAS = {
+    "Gaussian": "CDF Phi((x - mean) / scale)",
+    "Laplace": "density exp(-|x - mean| / scale) / (2 scale)",
+    "logistic": "CDF 1 / (1 + exp(-(x - mean) / scale))",
+    "Cauchy": "CDF 1/2 + arctan((x - mean) / scale) / pi",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizedGaussian(_Quantized):
+    family: ClassVar[int] = 0
+    tag: ClassVar[int] = 16
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizedLaplace(_Quantized):
+    family: ClassVar[int] = 1
+    tag: ClassVar[int] = 17
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizedLogistic(_Quantized):
+    family: ClassVar[int] = 2
+    tag: ClassVar[int] = 18
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizedCauchy(_Quantized):
+    family: ClassVar[int] = 3
+    tag: ClassVar[int] = 19
+
+
+for _cls, _name in [
+    (QuantizedGaussian, "Gaussian"),
+    (QuantizedLaplace, "Laplace"),
+    (QuantizedLogistic, "logistic"),
+    (QuantizedCauchy, "Cauchy"),
+]:
+    _cls.__doc__ = _FAMILY_DOC.format(name=_name, formula=_FORMULAS[_name])
+
+
+@dataclass(frozen=True, eq=False)
+class Mixture(Model):
+    """A mixture of quantized families sharing ``low..high``: ``G = sum_j w_j G_j``.
+
+    Parameters
+    ----------
+    components : sequence of QuantizedGaussian, QuantizedLaplace, QuantizedLogistic, QuantizedCauchy
+        1 to 16 components with the same ``low`` and ``high``.
+    weights : array_like, shape (..., K)
+        Non-negative weights per component (each row divided by its sum; quantized to 16-bit
+        integers for coding), leading axes broadcast against the symbols.
+    """
+
+    components: Sequence[_Quantized]
+    weights: Array
+    tag: ClassVar[int] = 32
+    _means: Array = field(init=False, repr=False)
+    _scales: Array = field(init=False, repr=False)
+    _lead: tuple[int, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        comps = tuple(self.components)
+        if not 1 <= len(comps) <= 16:
+            raise ValueError(f"components must hold 1 to 16 models, got {len(comps)}")
+        for c in comps:
+            if not isinstance(c, _Quantized):
+                raise TypeError(f"components must be Quantized* models, got {type(c).__name__}")
+        if len({(c.low, c.high) for c in comps}) != 1:
+            raise ValueError("components must share the same low and high")
+        w = _real_array(self.weights, "weights")
+        if w.ndim == 0 or w.shape[-1] != len(comps):
+            raise ValueError(
+                f"weights must have shape (..., {len(comps)}) (one per component), got {w.shape}"
+            )
+        if (w < 0).any():
+            raise ValueError("weights must be non-negative, got a negative entry")
+        if (w.sum(axis=-1) <= 0).any():
+            raise ValueError("weights must have a positive sum in every row, got a row of zeros")
+        try:
+            lead = np.broadcast_shapes(w.shape[:-1], *(c.shape or () for c in comps))
+        except ValueError:
+            raise ValueError(
+                "the components' parameters and the weights do not broadcast"
+            ) from None
+        object.__setattr__(self, "components", comps)
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(
+            self, "_means", np.stack([np.broadcast_to(c.mean, lead) for c in comps], axis=-1)
+        )
+        object.__setattr__(
+            self, "_scales", np.stack([np.broadcast_to(c.scale, lead) for c in comps], axis=-1)
+        )
+        object.__setattr__(self, "_lead", lead)
+
+    @property
+    def low(self) -> int:
+        return self.components[0].low
+
+    @property
+    def high(self) -> int:
+        return self.components[0].high
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        return None if self._lead == () else self._lead
+
+    def _args(self, shape: tuple[int, ...]) -> tuple[Array, ...]:
+        K = len(self.components)
+        fam = np.array([c.family for c in self.components], dtype=np.int32)
+        if self.shape is None:
+            rows = [a.reshape(1, K) for a in (self._means, self._scales, self.weights)]
+        else:
+            rows = [
+                np.broadcast_to(a, (*shape, K)).reshape(-1, K)
+                for a in (self._means, self._scales, self.weights)
+            ]
+        return (fam, *(np.ascontiguousarray(r, dtype=np.float64) for r in rows))
+
+    def _check_precision(self, precision: int) -> None:
+        if self.high - self.low + 2 >= 1 << precision:
+            raise ValueError(f"precision={precision} is too low for the symbols low..high")
+
+    def _encode(
+        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.uint32]:
+        self._check_precision(precision)
+        return k.rans_encode_mixture(*self._args(shape), self.low, self.high, symbols, precision)
+
+    def _decode(
+        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.int64]:
+        self._check_precision(precision)
+        n = math.prod(shape)
+        return k.rans_decode_mixture(*self._args(shape), self.low, self.high, words, n, precision)
+
+    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        w = self.weights / self.weights.sum(axis=-1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            logw = np.log(w)
+        terms = [logw[..., j] + c._log2_prob(symbols) * _LN2 for j, c in enumerate(self.components)]
+        return np.asarray(scipy.special.logsumexp(np.stack(terms), axis=0) / _LN2)
+
+
+# --- encode / decode ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A coded stream and what it cost.
+
+    Attributes
+    ----------
+    data : bytes
+        The self-describing stream (header, checksum, 32-bit words).
+    count : int
+        Symbols coded.
+    bits : int
+        ``8 * len(data)``: everything, header and final coder states included.
+    ideal_bits : float
+        ``sum -log2 p(symbol)`` under the continuous model (see :func:`ideal_bits`).
+    overhead : float
+        ``bits / ideal_bits - 1``, the relative cost over the ideal code length.
+    """
+
+    data: bytes = field(repr=False)
+    count: int
+    bits: int
+    ideal_bits: float
+    overhead: float
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
+def _check_model(model: Any) -> Model:
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be an infokit.coding model, got {type(model).__name__}")
+    return model
+
+
+def _symbol_shape(model: Model, symbols: Array) -> tuple[int, ...]:
+    shape = model.shape
+    if shape is not None:
+        _fit(shape, symbols.shape, "parameters")
+    return tuple(symbols.shape)
+
+
+def bits(symbols: Any, model: Model) -> npt.NDArray[np.float64]:
+    """Per-symbol ideal code lengths ``-log2 p(symbol)`` in bits under the continuous model.
+
+    For the quantized families ``p(v) = F((v + 1/2 - mean)/scale) - F((v - 1/2 - mean)/scale)``
+    evaluated in the smaller tail (accurate far out); for a mixture ``sum_j w_j p_j(v)``; for a
+    categorical ``probs[v] / sum(probs)``, ``inf`` for a symbol outside ``0..K-1`` or of
+    probability 0. Values outside ``[low, high]`` get their unfolded bin probability. This is the
+    training-time rate of quantized latents (differentiate it in your framework); cost O(n).
+    """
+    model = _check_model(model)
+    s = _symbols(symbols)
+    _symbol_shape(model, s)
+    return -model._log2_prob(s)
+
+
+def ideal_bits(symbols: Any, model: Model) -> float:
+    """``sum -log2 p(symbol)``: the ideal code length in bits (see :func:`bits`)."""
+    return float(np.sum(bits(symbols, model)))
+
+
+def encode(
+    symbols: Any,
+    model: Model,
+    *,
+    coder: str = "rans",
+    precision: int = DEFAULT_PRECISION,
+    backend: str = "auto",
+) -> Encoded:
+    """Entropy-code integer ``symbols`` under ``model`` into a self-describing stream.
+
+    Parameters
+    ----------
+    symbols : array_like of ints, any shape
+        Coded in C order. Values outside the model's range take the escape path.
+    model : Model
+        Its parameters broadcast against ``symbols`` (they may not enlarge it).
+    coder : {"rans"}
+        Interleaved rANS (8 states of 64 bits, 32-bit words).
+    precision : int, default 24
+        Probabilities are multiples of ``2**-precision`` (16 to 30). Every in-range symbol keeps
+        at least ``2**-precision``.
+    backend : {"auto", "cpp", "numpy"}
+        The C++ coder or its pure-Python twin (same bytes, slow).
+
+    Returns
+    -------
+    Encoded
+        ``data`` (bytes), ``bits``, ``ideal_bits`` and ``overhead``.
+
+    Cost: O(n) times the model's CDF evaluation (two per symbol for the parametric families, a
+    table lookup for a shared categorical); one thread.
+    """
+    model = _check_model(model)
+    if coder not in CODERS:
+        raise ValueError(f"coder must be one of {tuple(CODERS)}, got {coder!r}")
+    precision = _precision(precision)
+    s = _symbols(symbols)
+    shape = _symbol_shape(model, s)
+    flat = np.ascontiguousarray(s.reshape(-1))
+    words = model._encode(_kernels(backend), flat, shape, precision)
+    payload = np.asarray(words, dtype="<u4").tobytes()
+    head = _HEADER.pack(MAGIC, VERSION, CODERS[coder], precision, model.tag, flat.size, 0)
+    crc = zlib.crc32(payload, zlib.crc32(head[:16]))
+    data = head[:16] + struct.pack("<I", crc) + payload
+    ideal = float(np.sum(-model._log2_prob(s)))
+    n_bits = 8 * len(data)
+    overhead = n_bits / ideal - 1.0 if ideal > 0 else math.inf
+    return Encoded(
+        data=data, count=int(flat.size), bits=n_bits, ideal_bits=ideal, overhead=overhead
+    )
+
+
+_TAG_NAMES = {1: "Categorical", 32: "Mixture"} | {
+    16 + c.family: c.__name__
+    for c in (QuantizedGaussian, QuantizedLaplace, QuantizedLogistic, QuantizedCauchy)
+}
+
+
+def _read_header(data: Any) -> tuple[int, int, int, bytes]:
+    if isinstance(data, Encoded):
+        data = data.data
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes (or an Encoded), got {type(data).__name__}")
+    raw = bytes(data)
+    if len(raw) < _HEADER.size:
+        raise ValueError(f"data is not an infokit stream: {len(raw)} bytes, shorter than a header")
+    magic, version, coder, precision, tag, count, crc = _HEADER.unpack_from(raw)
+    if magic != MAGIC:
+        raise ValueError(f"data is not an infokit stream: magic {magic!r}, expected {MAGIC!r}")
+    if version != VERSION:
+        raise ValueError(f"stream version {version} is not supported (this is version {VERSION})")
+    if coder not in CODERS.values():
+        raise ValueError(f"stream names an unknown coder ({coder})")
+    if not MIN_PRECISION <= precision <= MAX_PRECISION:
+        raise ValueError(f"stream precision {precision} is out of range (corrupt header)")
+    payload = raw[_HEADER.size :]
+    if len(payload) % 4:
+        raise ValueError("stream payload is not whole 32-bit words (truncated or corrupt)")
+    if zlib.crc32(payload, zlib.crc32(raw[:16])) != crc:
+        raise ValueError("stream checksum mismatch: the data is corrupt or truncated")
+    return precision, tag, count, payload
+
+
+def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.int64]:
+    """Decode a stream made by :func:`encode` with the same ``model``.
+
+    Returns the symbols as int64, shaped like the model's per-symbol parameters (or 1-D for a
+    model shared by all symbols). Raises ``ValueError`` for a corrupt, truncated or foreign
+    stream, another version, or a model that does not match the one used to encode (checked by
+    the model tag, the symbol count, and the coder states closing exactly at the stream's end).
+    Cost: O(n) (a table lookup per symbol for a shared categorical, about two CDF evaluations
+    for the parametric families); one thread.
+    """
+    model = _check_model(model)
+    precision, tag, count, payload = _read_header(data)
+    if tag != model.tag:
+        raise ValueError(
+            f"the stream was encoded with a {_TAG_NAMES.get(tag, f'tag-{tag}')} model, "
+            f"got {type(model).__name__}"
+        )
+    shape = model.shape
+    if shape is None:
+        shape = (count,)
+    elif math.prod(shape) != count:
+        raise ValueError(
+            f"the stream holds {count} symbols but the model's parameters have shape {shape}"
+        )
+    words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
+    out = model._decode(_kernels(backend), words, shape, precision)
+    return out.reshape(shape)
