@@ -85,8 +85,10 @@ Values decode_with(const Model& m, const Words& words, std::size_t n, int precis
     if (dec.status() == ic::kOk) {
       if constexpr (std::is_same_v<Model, ic::TableModel>)
         dec.decode_table(m, o, n);
-      else
+      else if constexpr (std::is_same_v<Model, ic::RowsModel>)
         dec.decode(m, o, n);
+      else
+        dec.decode_staged(m, o, n);
     }
     status = dec.finish();
   }

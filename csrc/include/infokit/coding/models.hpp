@@ -105,12 +105,23 @@ class TableModel {
   }
 
   bool decode_symbol(std::size_t, u32 slot, i64& v, Interval& iv) const {
-    u32 s = bucket_[slot >> shift_];
-    while (cum_[s + 1] <= slot) ++s;
-    iv = {cum_[s], cum_[s + 1] - cum_[s]};
+    const u32 s = find(slot);
+    iv = {dec_[s].start, dec_[s].freq};
     v = low_ + static_cast<i64>(s);
     return s < K_;
   }
+
+  // The symbol (K_ for the escape bin) whose interval holds slot.
+  u32 find(u32 slot) const {
+    u32 s = bucket_[slot >> shift_];
+    while (dec_[s + 1].start <= slot) ++s;
+    return s;
+  }
+
+  struct DecSymbol {
+    u32 start, freq;
+  };
+  DecSymbol dec(u32 k) const { return dec_[k]; }
 
   // Division-free encoding (the reciprocal of each frequency, Alverson's method): for x < 2^63,
   // floor(x / f) = mulhi(x, rcp) >> shift with rcp = ceil(2^(63 + s) / f), s = ceil(log2 f),
@@ -129,7 +140,7 @@ class TableModel {
  private:
   void build() {
     const u64 M = u64{1} << P_;
-    const int bits = std::min(P_, 14);
+    const int bits = std::min(P_, 13);
     shift_ = P_ - bits;
     bucket_.resize(std::size_t{1} << bits);
     u32 s = 0;
@@ -138,6 +149,9 @@ class TableModel {
       while (cum_[s + 1] <= first_slot) ++s;
       bucket_[b] = s;
     }
+    dec_.resize(std::size_t{K_} + 2);
+    for (u32 k = 0; k <= K_; ++k) dec_[k] = {cum_[k], cum_[k + 1] - cum_[k]};
+    dec_[K_ + 1] = {static_cast<u32>(M) , 0};  // a sentinel above every slot
     enc_.resize(std::size_t{K_} + 1);
     for (u32 k = 0; k <= K_; ++k) {
       const u32 f = cum_[k + 1] - cum_[k];
@@ -167,6 +181,7 @@ class TableModel {
   std::vector<u32> cum_;
   std::vector<u32> bucket_;
   std::vector<EncSymbol> enc_;
+  std::vector<DecSymbol> dec_;
 };
 
 // One categorical row per symbol (probs of shape (n, K)): each row is quantized when its symbol
@@ -225,6 +240,30 @@ class ParametricModel {
   i64 low(std::size_t) const { return low_; }
   i64 high(std::size_t) const { return high_; }
 
+  struct Cdf {
+    const u64* table;
+    double mean, scale, inv_scale, edge;  // edge: low - 1/2
+    i64 n;
+    u64 R, M;
+    u32 operator()(i64 k) const {
+      const double u = (edge + static_cast<double>(k) - mean) * inv_scale;
+      return cdf_from_g(k <= 0 || k >= n ? 0 : table_cdf(table, u), k, n, R, M);
+    }
+  };
+
+  Cdf cdf(std::size_t i) const {
+    const double scale = scale_[i * scale_stride_];
+    return Cdf{table_,
+               mean_[i * mean_stride_],
+               scale,
+               1.0 / scale,
+               static_cast<double>(low_) - 0.5,
+               n_,
+               R_,
+               M_};
+  }
+
+
   bool encode_interval(std::size_t i, i64 v, Interval& iv) const {
     if (v < low_ || v > high_) return false;
     const Cdf C = cdf(i);
@@ -240,38 +279,23 @@ class ParametricModel {
       return false;
     }
     const Cdf C = cdf(i);
-    // Guess from the continuous quantile at slot / M, then let the integer CDF correct it.
-    const u64 g = static_cast<u64>(slot) << (32 - P_);
-    const double u = inverse_.quantile(table_, g);
-    const double b = C.mean + u / C.inv_scale - static_cast<double>(low_);
-    const double guess = std::clamp(std::floor(b + 0.5), 0.0, static_cast<double>(n_ - 1));
     u32 lo, hi;
-    const i64 k = bracket(C, slot, n_, static_cast<i64>(guess), lo, hi);
+    const i64 k = bracket(C, slot, n_, guess(C, slot), lo, hi);
     iv = {lo, hi - lo};
     v = low_ + k;
     return true;
   }
 
-  struct Cdf {
-    const u64* table;
-    double mean, inv_scale, edge;  // edge: low - 1/2
-    i64 n;
-    u64 R, M;
-    u32 operator()(i64 k) const {
-      const double u = (edge + static_cast<double>(k) - mean) * inv_scale;
-      return cdf_from_g(k <= 0 || k >= n ? 0 : table_cdf(table, u), k, n, R, M);
-    }
-  };
-
-  Cdf cdf(std::size_t i) const {
-    return Cdf{table_,
-               mean_[i * mean_stride_],
-               1.0 / scale_[i * scale_stride_],
-               static_cast<double>(low_) - 0.5,
-               n_,
-               R_,
-               M_};
+  // The continuous quantile at slot / M as a symbol index: usually the right one.
+  i64 guess(const Cdf& C, u32 slot) const {
+    const double u = inverse_.quantile(static_cast<u64>(slot) << (32 - P_));
+    const double b = C.mean + u * C.scale - static_cast<double>(low_);
+    return static_cast<i64>(std::clamp(std::floor(b + 0.5), 0.0, static_cast<double>(n_ - 1)));
   }
+
+  i64 low_value() const { return low_; }
+  i64 alphabet() const { return n_; }
+  u64 escape_slot() const { return M_ - 1; }
 
  private:
   const u64* table_;
@@ -353,20 +377,27 @@ class MixtureModel {
       return false;
     }
     const Cdf C = cdf(i);
-    // Guess: the quantile of the heaviest component; the gallop covers the rest.
-    int top = 0;
-    for (int j = 1; j < K_; ++j)
-      if (C.w[j] > C.w[top]) top = j;
-    const u64 g = static_cast<u64>(slot) << (32 - P_);
-    const double u = inverses_[top]->quantile(tables_[top], g);
-    const double b = C.mean[top] + u / C.inv_scale[top] - static_cast<double>(low_);
-    const double guess = std::clamp(std::floor(b + 0.5), 0.0, static_cast<double>(n_ - 1));
+    const i64 guessed = guess(C, slot);
     u32 lo, hi;
-    const i64 k = bracket(C, slot, n_, static_cast<i64>(guess), lo, hi);
+    const i64 k = bracket(C, slot, n_, guessed, lo, hi);
     iv = {lo, hi - lo};
     v = low_ + k;
     return true;
   }
+
+  // Guess: the quantile of the heaviest component; the gallop covers the rest.
+  i64 guess(const Cdf& C, u32 slot) const {
+    int top = 0;
+    for (int j = 1; j < K_; ++j)
+      if (C.w[j] > C.w[top]) top = j;
+    const double u = inverses_[top]->quantile(static_cast<u64>(slot) << (32 - P_));
+    const double b = C.mean[top] + u / C.inv_scale[top] - static_cast<double>(low_);
+    return static_cast<i64>(std::clamp(std::floor(b + 0.5), 0.0, static_cast<double>(n_ - 1)));
+  }
+
+  i64 low_value() const { return low_; }
+  i64 alphabet() const { return n_; }
+  u64 escape_slot() const { return M_ - 1; }
 
  private:
   int K_;

@@ -11,6 +11,7 @@
 // No libm call takes part in a quantized CDF.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -65,39 +66,31 @@ inline u64 table_cdf(const u64* table, double u) {
 }
 
 // Inverse of table_cdf up to interpolation, used only to GUESS a symbol when decoding (the exact
-// integer CDF then corrects the guess), so it may use doubles freely.
+// integer CDF then corrects the guess), so it may use doubles freely: the grid position t at
+// each of 2^12 + 1 evenly spaced CDF levels, linear in between.
 struct InverseTable {
   static constexpr int kBits = 12;
-  u32 first[(1 << kBits) + 1];  // first interval i with table[i + 1] > j * 2^(32 - kBits)
+  double t[(1 << kBits) + 2];
 
   explicit InverseTable(const u64* table) {
     int i = 0;
     for (int j = 0; j <= (1 << kBits); ++j) {
       const u64 g = static_cast<u64>(j) << (32 - kBits);
-      while (i < kTableIntervals - 1 && table[i + 1] <= g) ++i;
-      first[j] = static_cast<u32>(i);
+      while (i < kTableIntervals - 1 && table[i + 1] <= g) ++i;  // table[i] <= g < table[i + 1]
+      const u64 width = table[i + 1] - table[i];
+      const double frac = width == 0 ? 0.0 : static_cast<double>(g - table[i]) / static_cast<double>(width);
+      t[j] = -1.0 + (static_cast<double>(i) + std::min(frac, 1.0)) * (2.0 / kTableIntervals);
     }
+    t[(1 << kBits) + 1] = 1.0;
   }
 
   // u with table_cdf(u) close to g (g < 2^32).
-  double quantile(const u64* table, u64 g) const {
+  double quantile(u64 g) const {
     const u64 j = g >> (32 - kBits);
-    u32 lo = first[j];
-    u32 hi = first[j + 1];  // table[hi + 1] > g
-    while (lo < hi) {  // smallest i in [lo, hi] with table[i + 1] > g
-      const u32 mid = (lo + hi) / 2;
-      if (table[mid + 1] > g)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-    const u64 width = table[lo + 1] - table[lo];
-    const double frac =
-        width == 0 ? 0.5 : static_cast<double>(g - table[lo]) / static_cast<double>(width);
-    const double t = -1.0 + (static_cast<double>(lo) + frac) * (2.0 / kTableIntervals);
-    const double a = 1.0 - std::fabs(t);
-    if (a <= 0.0) return t > 0 ? 1e300 : -1e300;
-    return t / a;
+    const double f = static_cast<double>(g & ((u64{1} << (32 - kBits)) - 1)) * (1.0 / (1 << (32 - kBits)));
+    const double tt = t[j] + (t[j + 1] - t[j]) * f;
+    const double a = 1.0 - std::fabs(tt);
+    return a <= 1e-300 ? (tt > 0 ? 1e300 : -1e300) : tt / a;
   }
 };
 

@@ -18,8 +18,10 @@
 // the top chunk only as wide as it needs. The value is high + 1 + e or low - 1 - e.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "infokit/coding/models.hpp"
@@ -72,11 +74,36 @@ inline Escape escape_of(i64 v, i64 low, i64 high) {
   return {(above ? 0x80u : 0u) | static_cast<u32>(bit_length(e)), e};
 }
 
+// A growable array of words that does not zero what it reserves (the branch-free encoder writes a
+// word at every step and keeps it only when emitted).
+class WordBuffer {
+ public:
+  void reserve_more(std::size_t k) {
+    if (size_ + k <= cap_) return;
+    const std::size_t cap = std::max(size_ + k, 2 * cap_ + 64);
+    std::unique_ptr<u32[]> grown(new u32[cap]);
+    std::copy(data_.get(), data_.get() + size_, grown.get());
+    data_ = std::move(grown);
+    cap_ = cap;
+  }
+  void push_back(u32 w) {
+    reserve_more(1);
+    data_[size_++] = w;
+  }
+  u32* end() { return data_.get() + size_; }
+  void set_end(const u32* e) { size_ = static_cast<std::size_t>(e - data_.get()); }
+  std::vector<u32> take() { return std::vector<u32>(data_.get(), data_.get() + size_); }
+
+ private:
+  std::unique_ptr<u32[]> data_;
+  std::size_t size_ = 0, cap_ = 0;
+};
+
 class RansEncoder {
  public:
   explicit RansEncoder(int precision, std::size_t reserve = 0) : P_(precision) {
     for (auto& x : x_) x = kRansL;
-    words_.reserve(reserve);
+    words_.reserve_more(reserve);
   }
 
   void put(int lane, u32 start, u32 freq) {
@@ -89,12 +116,14 @@ class RansEncoder {
     x = ((x / freq) << P_) + (x % freq) + start;
   }
 
-  void put_fast(int lane, const TableModel::EncSymbol& s) {
-    u64& x = x_[lane];
-    if (x >= s.x_max) {
-      words_.push_back(static_cast<u32>(x));
-      x >>= 32;
-    }
+  // Branch-free: the word is written whether or not it is emitted (the slot is reserved), and
+  // the write position advances by the comparison, so the unpredictable renormalisation costs no
+  // mispredictions.
+  static void put_fast(u64& x, const TableModel::EncSymbol& s, u32*& out) {
+    const bool emit = x >= s.x_max;
+    *out = static_cast<u32>(x);
+    out += emit;
+    x = emit ? x >> 32 : x;
     const u64 q =
         static_cast<u64>((static_cast<unsigned __int128>(x) * s.rcp) >> 64) >> s.shift;
     x += s.bias + q * s.cmpl;
@@ -132,37 +161,45 @@ class RansEncoder {
   void encode_table(const TableModel& m, const i64* values, std::size_t n) {
     const i64 low = m.low(0);
     const u64 K = m.alphabet();
-    for (std::size_t i = n; i-- > 0;) {
-      const int lane = static_cast<int>(i % kLanes);
-      const u64 k = static_cast<u64>(values[i]) - static_cast<u64>(low);
-      if (values[i] >= low && k < K)
-        put_fast(lane, m.enc(static_cast<u32>(k)));
-      else
-        put_escape(lane, values[i], low, m.high(0));
+    std::size_t i = n;
+    while (i > 0) {
+      // In-range symbols go through the branch-free path into reserved space (at most one word
+      // per symbol); an escape drops to the general path.
+      words_.reserve_more(i);
+      u32* out = words_.end();
+      for (; i > 0; --i) {
+        const u64 k = static_cast<u64>(values[i - 1]) - static_cast<u64>(low);
+        if (values[i - 1] < low || k >= K) break;
+        put_fast(x_[(i - 1) % kLanes], m.enc(static_cast<u32>(k)), out);
+      }
+      words_.set_end(out);
+      if (i > 0) {
+        --i;
+        put_escape(static_cast<int>(i % kLanes), values[i], low, m.high(0));
+      }
     }
   }
 
   // The word stream: everything emitted, then each lane's state as (low word, high word), lane
   // kLanes - 1 first, so the decoder pops lane 0's state first.
   std::vector<u32> finish() {
-    std::vector<u32> out = std::move(words_);
     for (int j = kLanes - 1; j >= 0; --j) {
-      out.push_back(static_cast<u32>(x_[j]));
-      out.push_back(static_cast<u32>(x_[j] >> 32));
+      words_.push_back(static_cast<u32>(x_[j]));
+      words_.push_back(static_cast<u32>(x_[j] >> 32));
     }
-    return out;
+    return words_.take();
   }
 
  private:
   int P_;
   u64 x_[kLanes];
-  std::vector<u32> words_;
+  WordBuffer words_;
 };
 
 class RansDecoder {
  public:
   RansDecoder(const u32* words, std::size_t n_words, int precision)
-      : words_(words), pos_(n_words), P_(precision), mask_((u32{1} << precision) - 1) {
+      : words_(words), pos_(static_cast<std::ptrdiff_t>(n_words)), P_(precision), mask_((u32{1} << precision) - 1) {
     if (n_words < 2 * kLanes) {
       status_ = kTruncated;
       return;
@@ -183,13 +220,25 @@ class RansDecoder {
     u64& x = x_[lane];
     x = iv.freq * (x >> P_) + slot - iv.start;
     if (x < kRansL) {
-      if (pos_ == 0) {
+      if (pos_ <= 0) {
         status_ = kTruncated;
         x = kRansL;  // keep going harmlessly; the caller stops at the status
         return;
       }
       x = (x << 32) | words_[--pos_];
     }
+  }
+
+  // Branch-free refill for the hot loop: the word under the read position is loaded whether or
+  // not it is needed (index clamped, so never out of bounds); running out shows as pos_ < 0.
+  void advance_fast(int lane, u32 slot, Interval iv) {
+    u64& x = x_[lane];
+    x = iv.freq * (x >> P_) + slot - iv.start;
+    const bool refill = x < kRansL;
+    const std::ptrdiff_t at = pos_ - 1 < 0 ? 0 : pos_ - 1;
+    const u64 refilled = (x << 32) | words_[at];
+    x = refill ? refilled : x;
+    pos_ -= refill;
   }
 
   u32 get_bits(int lane, int bits) {
@@ -242,24 +291,111 @@ class RansDecoder {
   }
 
   int decode_table(const TableModel& m, i64* out, std::size_t n) {
-    const std::size_t blocks = n / kLanes;
-    // The hot loop: whole blocks of kLanes symbols, one per lane, escapes taken out of line.
-    for (std::size_t b = 0; b < blocks && status_ == kOk; ++b) {
+    const i64 low = m.low(0);
+    const u32 K = m.alphabet();
+    std::size_t i = 0;  // always a multiple of kLanes here, so lane j is symbol i + j
+    while (status_ == kOk && i + kLanes <= n) {
+      // The hot loop: whole blocks of kLanes symbols, states and read position in locals,
+      // refills branch-free; an escape leaves the loop right after its escape bin.
+      u64 x[kLanes];
+      for (int j = 0; j < kLanes; ++j) x[j] = x_[j];
+      std::ptrdiff_t pos = pos_;
+      std::size_t escaped = n;
+      // While kLanes words remain, no block can run out: the refill needs no clamp.
+      for (; i + kLanes <= n && pos >= kLanes; i += kLanes) {
+        for (int j = 0; j < kLanes; ++j) {
+          const u32 s = static_cast<u32>(x[j]) & mask_;
+          const u32 k = m.find(s);
+          const TableModel::DecSymbol d = m.dec(k);
+          const u64 y = d.freq * (x[j] >> P_) + s - d.start;
+          const bool refill = y < kRansL;
+          const u64 refilled = (y << 32) | words_[pos - 1];
+          x[j] = refill ? refilled : y;
+          pos -= refill;
+          out[i + j] = low + static_cast<i64>(k);
+          if (k >= K) {
+            escaped = i + j;
+            goto leave;
+          }
+        }
+      }
+      // The last blocks, near the start of the words: clamp the read index.
+      for (; i + kLanes <= n; i += kLanes) {
+        for (int j = 0; j < kLanes; ++j) {
+          const u32 s = static_cast<u32>(x[j]) & mask_;
+          const u32 k = m.find(s);
+          const TableModel::DecSymbol d = m.dec(k);
+          const u64 y = d.freq * (x[j] >> P_) + s - d.start;
+          const bool refill = y < kRansL;
+          const std::ptrdiff_t at = pos - 1 < 0 ? 0 : pos - 1;
+          const u64 refilled = (y << 32) | words_[at];
+          x[j] = refill ? refilled : y;
+          pos -= refill;
+          out[i + j] = low + static_cast<i64>(k);
+          if (k >= K) {
+            escaped = i + j;
+            goto leave;
+          }
+        }
+        if (pos < 0) break;
+      }
+    leave:
+      for (int j = 0; j < kLanes; ++j) x_[j] = x[j];
+      pos_ = pos;
+      if (pos_ < 0) return status_ = kTruncated;
+      if (escaped == n) break;
+      // Finish the escaped symbol and the rest of its block on the general path.
+      if (!get_escape(static_cast<int>(escaped % kLanes), low, m.high(0), out[escaped]))
+        return status_ = kBadEscape;
+      const std::size_t rest = i + kLanes - escaped - 1;
+      decode(m, out + escaped + 1, rest, escaped + 1);
+      i += kLanes;
+    }
+    if (status_ != kOk) return status_;
+    return decode(m, out + i, n - i, i);
+  }
+
+  // Models with a CDF per symbol (parametric, mixture): each block of kLanes symbols runs in
+  // stages across the lanes (guess, two CDF evaluations, rare correction) so that the lanes' long
+  // arithmetic chains overlap; words are read only in the last stage, in lane order, exactly as
+  // the encoder wrote them.
+  template <class Model>
+  int decode_staged(const Model& m, i64* out, std::size_t n) {
+    const u64 esc = m.escape_slot();
+    const i64 low = m.low_value();
+    const i64 count = m.alphabet();
+    std::size_t i = 0;
+    for (; i + kLanes <= n && status_ == kOk; i += kLanes) {
+      u32 s[kLanes], lo[kLanes], hi[kLanes];
+      i64 k[kLanes];
+      typename Model::Cdf C[kLanes];
       for (int j = 0; j < kLanes; ++j) {
-        const u32 s = slot(j);
-        Interval iv;
-        i64 v;
-        const bool in_range = m.decode_symbol(0, s, v, iv);
-        advance(j, s, iv);
-        if (in_range) {
-          out[b * kLanes + j] = v;
-        } else if (!get_escape(j, m.low(0), m.high(0), out[b * kLanes + j])) {
-          status_ = kBadEscape;
+        s[j] = slot(j);
+        C[j] = m.cdf(i + j);
+      }
+      for (int j = 0; j < kLanes; ++j) k[j] = m.guess(C[j], s[j]);
+      for (int j = 0; j < kLanes; ++j) {
+        lo[j] = C[j](k[j]);
+        hi[j] = C[j](k[j] + 1);
+      }
+      for (int j = 0; j < kLanes; ++j)
+        if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
+          k[j] = bracket(C[j], s[j], count, k[j], lo[j], hi[j]);
+      for (int j = 0; j < kLanes; ++j) {
+        if (s[j] >= esc) {
+          advance(j, s[j], {static_cast<u32>(esc), 1});
+          if (!get_escape(j, low, m.high(i + j), out[i + j])) {
+            status_ = kBadEscape;
+            break;
+          }
+        } else {
+          advance(j, s[j], {lo[j], hi[j] - lo[j]});
+          out[i + j] = low + k[j];
         }
       }
     }
     if (status_ != kOk) return status_;
-    return decode(m, out + blocks * kLanes, n - blocks * kLanes, blocks * kLanes);
+    return decode(m, out + i, n - i, i);
   }
 
   // Every lane back at the encoder's initial state and every word read.
@@ -273,7 +409,7 @@ class RansDecoder {
 
  private:
   const u32* words_;
-  std::size_t pos_;
+  std::ptrdiff_t pos_;  // words not yet read; below 0 only after a branch-free overrun
   int P_;
   u32 mask_;
   int status_ = kOk;
