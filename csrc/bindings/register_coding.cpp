@@ -85,7 +85,8 @@ Values decode_with(const Model& m, const Words& words, std::size_t n, int precis
     if (dec.status() == ic::kOk) {
       if constexpr (std::is_same_v<Model, ic::TableModel>)
         dec.decode_table(m, o, n);
-      else if constexpr (std::is_same_v<Model, ic::RowsModel>)
+      else if constexpr (std::is_same_v<Model, ic::RowsModel> ||
+                         std::is_same_v<Model, ic::IndexedTables>)
         dec.decode(m, o, n);
       else
         dec.decode_staged(m, o, n);
@@ -145,6 +146,29 @@ MixtureArgs mixture_args(const CArray<std::int32_t>& families, const Reals& mean
   for (int f : a.families)
     if (f < 0 || f > 3) throw std::invalid_argument("unknown family");
   return a;
+}
+
+ic::IndexedTables indexed_tables(const Reals& weights, const Values& sizes, const Values& offsets,
+                                 const Values& index, std::size_t n, int precision) {
+  check_precision(precision);
+  if (weights.ndim() != 2) throw std::invalid_argument("weights must be 2-D (rows, K)");
+  const auto rows = static_cast<std::size_t>(weights.shape(0));
+  const auto width = static_cast<std::int64_t>(weights.shape(1));
+  if (static_cast<std::size_t>(sizes.size()) != rows ||
+      static_cast<std::size_t>(offsets.size()) != rows)
+    throw std::invalid_argument("sizes and offsets need one entry per row");
+  if (static_cast<std::size_t>(index.size()) != n)
+    throw std::invalid_argument("index needs one entry per symbol");
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::int64_t K = sizes.data()[r];
+    if (K < 1 || K > width) throw std::invalid_argument("row sizes must be in [1, K]");
+    check_alphabet(offsets.data()[r], offsets.data()[r] + K - 1, precision);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (index.data()[i] < 0 || static_cast<std::size_t>(index.data()[i]) >= rows)
+      throw std::invalid_argument("index out of range");
+  return ic::IndexedTables(weights.data(), static_cast<std::size_t>(width), sizes.data(),
+                           offsets.data(), rows, index.data(), precision);
 }
 
 }  // namespace
@@ -214,6 +238,26 @@ void register_coding(py::module_& m) {
         return decode_with(rows_model(probs, n, precision), words, n, precision);
       },
       py::arg("probs"), py::arg("words"), py::arg("n"), py::arg("precision"));
+
+  m.def(
+      "rans_encode_tables",
+      [](const Reals& weights, const Values& sizes, const Values& offsets, const Values& index,
+         const Values& symbols, int precision) {
+        const auto n = static_cast<std::size_t>(symbols.size());
+        return encode_with(indexed_tables(weights, sizes, offsets, index, n, precision), symbols,
+                           precision);
+      },
+      py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
+      py::arg("symbols"), py::arg("precision"));
+  m.def(
+      "rans_decode_tables",
+      [](const Reals& weights, const Values& sizes, const Values& offsets, const Values& index,
+         const Words& words, std::size_t n, int precision) {
+        return decode_with(indexed_tables(weights, sizes, offsets, index, n, precision), words, n,
+                           precision);
+      },
+      py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
+      py::arg("words"), py::arg("n"), py::arg("precision"));
 
   m.def(
       "rans_encode_parametric",

@@ -57,6 +57,7 @@ from ._reference import coding as _ref
 
 __all__ = [
     "Categorical",
+    "CdfTable",
     "Encoded",
     "Mixture",
     "Model",
@@ -236,6 +237,107 @@ class Categorical(Model):
         idx = np.where(inside, symbols, 0)
         rows = np.broadcast_to(p, (*symbols.shape, K))
         q = np.take_along_axis(rows, idx[..., None], axis=-1)[..., 0]
+        with np.errstate(divide="ignore"):
+            return np.where(inside, np.log2(q), -np.inf)
+
+
+@dataclass(frozen=True, eq=False)
+class CdfTable(Model):
+    """Rows of integer cumulative counts, one row chosen per symbol (CompressAI's layout).
+
+    Parameters
+    ----------
+    cdfs : array_like of ints, shape (R, L)
+        Row r is non-decreasing over its first ``lengths[r]`` entries; symbol ``s`` of the row
+        (value ``offsets[r] + s``) has weight ``cdfs[r, s + 1] - cdfs[r, s]``. Rows of a
+        different precision (16-bit CompressAI tables, say) are re-quantized to the coder's, every
+        symbol keeping at least one count.
+    index : array_like of ints
+        The row of each symbol, broadcast against the symbols (a scalar: one row for all).
+    offsets : array_like of ints, shape (R,), optional
+        The value of each row's first symbol (default 0).
+    lengths : array_like of ints, shape (R,), optional
+        How many entries of each row are used, 2..L (default L): rows of different sizes padded.
+
+    Each row decodes through its own O(1) bucket table.
+    """
+
+    cdfs: Array
+    index: Array
+    offsets: Array | None = None
+    lengths: Array | None = None
+    tag: ClassVar[int] = 2
+    _weights: Array = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        cdfs = np.asarray(self.cdfs)
+        if cdfs.dtype.kind not in "iu":
+            raise TypeError(f"cdfs must be an integer array, got dtype {cdfs.dtype}")
+        if cdfs.ndim != 2 or cdfs.shape[1] < 2 or cdfs.shape[0] < 1:
+            raise ValueError(f"cdfs must have shape (R, L) with L >= 2, got {cdfs.shape}")
+        R, L = cdfs.shape
+        lengths = np.full(R, L, np.int64) if self.lengths is None else np.asarray(self.lengths)
+        offsets = np.zeros(R, np.int64) if self.offsets is None else np.asarray(self.offsets)
+        index = np.asarray(self.index)
+        for name, a in (("lengths", lengths), ("offsets", offsets), ("index", index)):
+            if a.dtype.kind not in "iu":
+                raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
+        if lengths.shape != (R,) or offsets.shape != (R,):
+            raise ValueError(f"lengths and offsets must have shape ({R},), one entry per row")
+        if ((lengths < 2) | (lengths > L)).any():
+            raise ValueError(f"lengths must be in [2, {L}], got {lengths.min()}..{lengths.max()}")
+        if ((index < 0) | (index >= R)).any():
+            raise ValueError(f"index must be in [0, {R}), got a value outside")
+        if (np.abs(offsets) > _LIMIT).any():
+            raise ValueError("offsets must lie within +-2**52")
+        weights = np.diff(cdfs.astype(np.float64), axis=1)
+        used = np.arange(L - 1) < (lengths[:, None] - 1)
+        if (weights[used] < 0).any():
+            raise ValueError("cdfs rows must be non-decreasing over their lengths")
+        weights[~used] = 0.0
+        if (weights.sum(axis=1) <= 0).any():
+            raise ValueError("every cdfs row must increase somewhere (a positive total)")
+        object.__setattr__(self, "cdfs", cdfs)
+        object.__setattr__(self, "index", index.astype(np.int64))
+        object.__setattr__(self, "offsets", offsets.astype(np.int64))
+        object.__setattr__(self, "lengths", lengths.astype(np.int64))
+        object.__setattr__(self, "_weights", np.ascontiguousarray(weights))
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        return None if self.index.ndim == 0 else self.index.shape
+
+    def _args(self, shape: tuple[int, ...]) -> tuple[Array, ...]:
+        assert self.lengths is not None and self.offsets is not None
+        sizes = self.lengths - 1
+        index = np.ascontiguousarray(np.broadcast_to(self.index, shape).reshape(-1))
+        return self._weights, sizes, self.offsets, index
+
+    def _check_precision(self, precision: int) -> None:
+        assert self.lengths is not None
+        if int(self.lengths.max()) + 1 >= 1 << precision:
+            raise ValueError(f"precision={precision} is too low for rows of {self.lengths.max()}")
+
+    def _encode(
+        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.uint32]:
+        self._check_precision(precision)
+        return k.rans_encode_tables(*self._args(shape), symbols, precision)
+
+    def _decode(
+        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
+    ) -> npt.NDArray[np.int64]:
+        self._check_precision(precision)
+        n = math.prod(shape)
+        return k.rans_decode_tables(*self._args(shape), words, n, precision)
+
+    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        assert self.lengths is not None and self.offsets is not None
+        w = self._weights
+        rows = np.broadcast_to(self.index, symbols.shape)
+        s = symbols - self.offsets[rows]
+        inside = (s >= 0) & (s < self.lengths[rows] - 1)
+        q = w[rows, np.where(inside, s, 0)] / w.sum(axis=1)[rows]
         with np.errstate(divide="ignore"):
             return np.where(inside, np.log2(q), -np.inf)
 
@@ -498,7 +600,8 @@ class Encoded:
     ideal_bits : float
         ``sum -log2 p(symbol)`` under the continuous model (see :func:`ideal_bits`).
     overhead : float
-        ``bits / ideal_bits - 1``, the relative cost over the ideal code length.
+        ``bits / ideal_bits - 1``, the relative cost over the ideal code length (NaN when the
+        ideal is infinite: a categorical symbol of probability 0 or out of range, escaped).
     """
 
     data: bytes = field(repr=False)
@@ -590,13 +693,14 @@ def encode(
     data = head[:16] + struct.pack("<I", crc) + payload
     ideal = float(np.sum(-model._log2_prob(s)))
     n_bits = 8 * len(data)
-    overhead = n_bits / ideal - 1.0 if ideal > 0 else math.inf
+    # No finite ideal (a categorical symbol of probability 0, escaped): no meaningful ratio.
+    overhead = n_bits / ideal - 1.0 if 0 < ideal < math.inf else math.nan
     return Encoded(
         data=data, count=int(flat.size), bits=n_bits, ideal_bits=ideal, overhead=overhead
     )
 
 
-_TAG_NAMES = {1: "Categorical", 32: "Mixture"} | {
+_TAG_NAMES = {1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
     16 + c.family: c.__name__
     for c in (QuantizedGaussian, QuantizedLaplace, QuantizedLogistic, QuantizedCauchy)
 }

@@ -37,6 +37,11 @@ MESSAGES = {
 }
 
 Cum = Callable[[int], list[int]]  # symbol index -> C(0..n+1)
+Bounds = Callable[[int], tuple[int, int]]  # symbol index -> (low, high)
+
+
+def _fixed(low: int, high: int) -> Bounds:
+    return lambda i: (low, high)
 
 
 def table_cdf(table: Sequence[int], u: float) -> int:
@@ -125,7 +130,7 @@ def _bit_length(e: int) -> int:
 
 
 def _encode(
-    cum_of: Cum, low: int, high: int, symbols: npt.NDArray[np.int64], precision: int
+    cum_of: Cum, bounds: Bounds, symbols: npt.NDArray[np.int64], precision: int
 ) -> npt.NDArray[np.uint32]:
     M = 1 << precision
     x = [RANS_L] * LANES
@@ -143,6 +148,7 @@ def _encode(
 
     for i in range(len(symbols) - 1, -1, -1):
         lane, v = i % LANES, int(symbols[i])
+        low, high = bounds(i)
         if low <= v <= high:
             cum = cum_of(i)
             k = v - low
@@ -164,8 +170,7 @@ def _encode(
 
 def _decode(
     cum_of: Cum,
-    low: int,
-    high: int,
+    bounds: Bounds,
     words: npt.NDArray[np.uint32],
     n: int,
     precision: int,
@@ -202,6 +207,7 @@ def _decode(
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
         lane = i % LANES
+        low, high = bounds(i)
         slot = x[lane] & (M - 1)
         cum = cum_of(i)
         k = bisect.bisect_right(cum, slot) - 1
@@ -248,14 +254,14 @@ def rans_encode_categorical(
     probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
 ) -> npt.NDArray[np.uint32]:
     cum = _categorical_cum([float(v) for v in probs], precision)
-    return _encode(lambda i: cum, 0, len(probs) - 1, symbols, precision)
+    return _encode(lambda i: cum, _fixed(0, len(probs) - 1), symbols, precision)
 
 
 def rans_decode_categorical(
     probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
 ) -> npt.NDArray[np.int64]:
     cum = _categorical_cum([float(v) for v in probs], precision)
-    return _decode(lambda i: cum, 0, len(probs) - 1, words, n, precision)
+    return _decode(lambda i: cum, _fixed(0, len(probs) - 1), words, n, precision)
 
 
 def rans_encode_rows(
@@ -263,7 +269,10 @@ def rans_encode_rows(
 ) -> npt.NDArray[np.uint32]:
     rows = probs.tolist()
     return _encode(
-        lambda i: _categorical_cum(rows[i], precision), 0, probs.shape[1] - 1, symbols, precision
+        lambda i: _categorical_cum(rows[i], precision),
+        _fixed(0, probs.shape[1] - 1),
+        symbols,
+        precision,
     )
 
 
@@ -272,7 +281,11 @@ def rans_decode_rows(
 ) -> npt.NDArray[np.int64]:
     rows = probs.tolist()
     return _decode(
-        lambda i: _categorical_cum(rows[i], precision), 0, probs.shape[1] - 1, words, n, precision
+        lambda i: _categorical_cum(rows[i], precision),
+        _fixed(0, probs.shape[1] - 1),
+        words,
+        n,
+        precision,
     )
 
 
@@ -297,7 +310,7 @@ def rans_encode_parametric(
     precision: int,
 ) -> npt.NDArray[np.uint32]:
     cum_of = _parametric_of(family, mean, scale, low, high, precision)
-    return _encode(cum_of, low, high, symbols, precision)
+    return _encode(cum_of, _fixed(low, high), symbols, precision)
 
 
 def rans_decode_parametric(
@@ -311,7 +324,7 @@ def rans_decode_parametric(
     precision: int,
 ) -> npt.NDArray[np.int64]:
     cum_of = _parametric_of(family, mean, scale, low, high, precision)
-    return _decode(cum_of, low, high, words, n, precision)
+    return _decode(cum_of, _fixed(low, high), words, n, precision)
 
 
 def _mixture_of(
@@ -345,7 +358,7 @@ def rans_encode_mixture(
     precision: int,
 ) -> npt.NDArray[np.uint32]:
     cum_of = _mixture_of(families, means, scales, weights, low, high, precision)
-    return _encode(cum_of, low, high, symbols, precision)
+    return _encode(cum_of, _fixed(low, high), symbols, precision)
 
 
 def rans_decode_mixture(
@@ -360,4 +373,46 @@ def rans_decode_mixture(
     precision: int,
 ) -> npt.NDArray[np.int64]:
     cum_of = _mixture_of(families, means, scales, weights, low, high, precision)
-    return _decode(cum_of, low, high, words, n, precision)
+    return _decode(cum_of, _fixed(low, high), words, n, precision)
+
+
+def _tables_of(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    precision: int,
+) -> tuple[Cum, Bounds]:
+    cums = [
+        _categorical_cum(weights[r, : int(sizes[r])].tolist(), precision) for r in range(len(sizes))
+    ]
+    rows = [int(r) for r in index]
+    return (
+        lambda i: cums[rows[i]],
+        lambda i: (int(offsets[rows[i]]), int(offsets[rows[i]] + sizes[rows[i]] - 1)),
+    )
+
+
+def rans_encode_tables(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]:
+    cum_of, bounds = _tables_of(weights, sizes, offsets, index, precision)
+    return _encode(cum_of, bounds, symbols, precision)
+
+
+def rans_decode_tables(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]:
+    cum_of, bounds = _tables_of(weights, sizes, offsets, index, precision)
+    return _decode(cum_of, bounds, words, n, precision)

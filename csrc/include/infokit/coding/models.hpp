@@ -81,16 +81,15 @@ i64 bracket(const Cdf& C, u32 slot, i64 n, i64 guess, u32& c_lo, u32& c_hi) {
 // forward scan (rarely more than one step) finishes.
 class TableModel {
  public:
-  TableModel(const double* p, u32 K, i64 low, int precision) : K_(K), low_(low), P_(precision) {
+  // bucket_bits: the decode table has 2^bucket_bits entries (more: fewer scan steps).
+  TableModel(const double* p, u32 K, i64 low, int precision, int bucket_bits = 13)
+      : K_(K), low_(low), P_(precision) {
     cum_.resize(std::size_t{K} + 2);
     quantize_categorical(p, 1, K, precision, cum_.data());
-    build();
+    build(bucket_bits);
   }
   // From integer cumulative frequencies already at this precision (CdfTable rows).
-  TableModel(std::vector<u32>&& cum, i64 low, int precision)
-      : K_(static_cast<u32>(cum.size() - 2)), low_(low), P_(precision), cum_(std::move(cum)) {
-    build();
-  }
+
 
   i64 low(std::size_t) const { return low_; }
   i64 high(std::size_t) const { return low_ + static_cast<i64>(K_) - 1; }
@@ -138,9 +137,9 @@ class TableModel {
   u32 alphabet() const { return K_; }
 
  private:
-  void build() {
+  void build(int bucket_bits) {
     const u64 M = u64{1} << P_;
-    const int bits = std::min(P_, 13);
+    const int bits = std::min(P_, bucket_bits);
     shift_ = P_ - bits;
     bucket_.resize(std::size_t{1} << bits);
     u32 s = 0;
@@ -182,6 +181,38 @@ class TableModel {
   std::vector<u32> bucket_;
   std::vector<EncSymbol> enc_;
   std::vector<DecSymbol> dec_;
+};
+
+// A table of categorical rows (CompressAI's layout: quantized CDF rows, one chosen per symbol by
+// an index, each with its own size and offset, the value of its first symbol). Each row becomes a
+// TableModel with a bucket table sized to its alphabet.
+class IndexedTables {
+ public:
+  IndexedTables(const double* weights, std::size_t row_stride, const std::int64_t* sizes,
+                const std::int64_t* offsets, std::size_t rows, const std::int64_t* index,
+                int precision)
+      : index_(index) {
+    rows_.reserve(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const u32 K = static_cast<u32>(sizes[r]);
+      int bits = 2;
+      while ((u32{1} << bits) < 4 * K && bits < 13) ++bits;
+      rows_.emplace_back(weights + r * row_stride, K, offsets[r], precision, bits);
+    }
+  }
+
+  i64 low(std::size_t i) const { return rows_[index_[i]].low(0); }
+  i64 high(std::size_t i) const { return rows_[index_[i]].high(0); }
+  bool encode_interval(std::size_t i, i64 v, Interval& iv) const {
+    return rows_[index_[i]].encode_interval(0, v, iv);
+  }
+  bool decode_symbol(std::size_t i, u32 slot, i64& v, Interval& iv) const {
+    return rows_[index_[i]].decode_symbol(0, slot, v, iv);
+  }
+
+ private:
+  const std::int64_t* index_;
+  std::vector<TableModel> rows_;
 };
 
 // One categorical row per symbol (probs of shape (n, K)): each row is quantized when its symbol
@@ -338,7 +369,7 @@ class MixtureModel {
 
   struct Cdf {
     const MixtureModel* m;
-    double mean[kMaxComponents], inv_scale[kMaxComponents];
+    double mean[kMaxComponents], scale[kMaxComponents], inv_scale[kMaxComponents];
     u32 w[kMaxComponents];
     u32 operator()(i64 k) const {
       if (k <= 0 || k >= m->n_) return cdf_from_g(0, k, m->n_, m->R_, m->M_);
@@ -356,6 +387,7 @@ class MixtureModel {
     const std::size_t o = i * stride_;
     for (int j = 0; j < K_; ++j) {
       c.mean[j] = means_[o + j];
+      c.scale[j] = scales_[o + j];
       c.inv_scale[j] = 1.0 / scales_[o + j];
     }
     quantize_weights(weights_ + o, K_, c.w);
@@ -385,14 +417,39 @@ class MixtureModel {
     return true;
   }
 
-  // Guess: the quantile of the heaviest component; the gallop covers the rest.
+  // The mixture's quantile lies between its components' quantiles at the same level (below
+  // all of them every G_j is under the level, and so is their weighted mean): bisect on the
+  // integer CDF between those bounds (the caller's bracket repairs a bound the guess got wrong).
   i64 guess(const Cdf& C, u32 slot) const {
-    int top = 0;
-    for (int j = 1; j < K_; ++j)
-      if (C.w[j] > C.w[top]) top = j;
-    const double u = inverses_[top]->quantile(static_cast<u64>(slot) << (32 - P_));
-    const double b = C.mean[top] + u / C.inv_scale[top] - static_cast<double>(low_);
-    return static_cast<i64>(std::clamp(std::floor(b + 0.5), 0.0, static_cast<double>(n_ - 1)));
+    const u64 g = static_cast<u64>(slot) << (32 - P_);
+    double qmin = 1e300, qmax = -1e300;
+    for (int j = 0; j < K_; ++j) {
+      if (C.w[j] == 0) continue;
+      const double u = inverses_[j]->quantile(g);
+      const double q = C.mean[j] + u * C.scale[j] - static_cast<double>(low_);
+      qmin = std::min(qmin, q);
+      qmax = std::max(qmax, q);
+    }
+    const double last = static_cast<double>(n_ - 1);
+    i64 lo = static_cast<i64>(std::clamp(std::floor(qmin + 0.5) - 1.0, 0.0, last));
+    i64 hi = static_cast<i64>(std::clamp(std::floor(qmax + 0.5) + 2.0, 1.0, last + 1.0));
+    u64 clo = C(lo), chi = C(hi);
+    if (clo > slot || chi <= slot) return lo;  // bounds missed: the caller's gallop takes over
+    // Interpolation search on the integer CDF (the CDF is smooth, so a few steps), with every
+    // other step a bisection to keep the worst case logarithmic.
+    for (bool interpolate = true; hi - lo > 1; interpolate = !interpolate) {
+      i64 mid = lo + (hi - lo) / 2;
+      if (interpolate)
+        mid = lo + static_cast<i64>(static_cast<double>(slot - clo) * static_cast<double>(hi - lo) /
+                                    static_cast<double>(chi - clo));
+      mid = std::clamp(mid, lo + 1, hi - 1);
+      const u64 c = C(mid);
+      if (c <= slot)
+        lo = mid, clo = c;
+      else
+        hi = mid, chi = c;
+    }
+    return lo;
   }
 
   i64 low_value() const { return low_; }
