@@ -154,14 +154,14 @@ def test_tables_agree_between_cpp_python_and_scipy():
 # Golden streams: SHA-256 of streams written by the pure-Python twin when these tests were
 # written; both backends must keep producing exactly these bytes on every platform.
 GOLDEN = {
-    "categorical": "cff681e26ac7706c7300dbae004eff6c8cd2dd585ccfdb049e84f2f6e6b5520e",
-    "gaussian": "2fee9eb7f95bb667247723fe23938d551857cd823590245725b537712dab0baa",
-    "laplace": "cfd34660432479466e6fe2277b17afcacb8354269146f0819c3df924a638b0f2",
-    "logistic": "842ffbb30e4c339d3f34936d3d60f15ad8d5ac6cad672f31a8f3db6499b6df70",
-    "cauchy": "7ec6d74b6d5f9727f3a2dcc1b7e01fdb7f05d78b95f64bc724362960a5ac7731",
-    "mixture": "1921e321399810d77e7a2f5c4a03e59fd31d30499c24571ca9bf410fe8003bcd",
-    "rows": "736dbd2999e092482874df46defe849a4eed5bf4bc6aab9f41c2b15e6f4d801e",
-    "table": "2d2f135ef8ee0815570bbe4b4555d375ce37b5f5205b44f144299bad246bb3e6",
+    "categorical": "86ddaf9248015559891d42d85ff9f25125e0134701fea2acbb5aaab637464913",
+    "gaussian": "02a8178942f2369ee48fd248c8c897431beba39dc2eb5d686f55892305f72eb4",
+    "laplace": "a1370914a25299630c7a69e28502e60ccb764bee6dbee7c94cb3166b49930c71",
+    "logistic": "85027fca97333e5b5ad8b631c44910b108a94ce8a2bc8dab1da840b7d9a8a0bb",
+    "cauchy": "e0d9e9a5bd20957c274be31fa1391c8b8cf4575f4cf512ef03ac9116cc9407c3",
+    "mixture": "8a072ee67e40a32b9c30404d6d46cd96b885a007c3787dc04f459016e1506d41",
+    "rows": "892ded3eb09e49f28c8f0c937cd8eeb89fc0ada251e50cb6c6b35a76bd1a7de9",
+    "table": "2cb33668db5960b9ef43b2963c4b260f1eb03810adc1785c973eac815e7ad63b",
 }
 
 
@@ -577,3 +577,67 @@ def test_bad_input_messages():
         coding.Mixture([coding.Categorical([1])], [1.0])
     with pytest.raises(ValueError, match="symbols must fit in int64"):
         coding.encode(np.array([2**64 - 1], dtype=np.uint64), coding.Categorical([1]))
+
+
+# --- streaming ----------------------------------------------------------------------------------
+
+
+def test_streaming_blocks_decode_in_reverse_and_match_one_batch(backend):
+    rng = np.random.default_rng(14)
+    n1, n2 = 13, 22  # not multiples of the lane count
+    y1, m1, s1 = gaussian_workload(rng, n1)
+    first = coding.QuantizedGaussian(m1, s1, -40, 40)
+    # an autoregressive second block: its means are the first block's symbols
+    y2 = y1[: n2 % n1].repeat(2)[:n2] if False else np.resize(y1, n2) + rng.integers(-2, 3, n2)
+    y2[5] = 10**7  # an escape
+    second = coding.QuantizedGaussian(np.resize(y1, n2).astype(float), 1.5, -40, 40)
+    enc = coding.RansEncoder()
+    enc.encode(y2, second)
+    enc.encode(y1, first)
+    stream = enc.finish()
+    assert stream.count == n1 + n2
+    dec = coding.RansDecoder(stream.data)
+    got1 = dec.decode(first)
+    got2 = dec.decode(coding.QuantizedGaussian(np.resize(got1, n2).astype(float), 1.5, -40, 40))
+    dec.finish()
+    np.testing.assert_array_equal(got1, y1)
+    np.testing.assert_array_equal(got2, y2)
+    # the same bytes as one batch with the concatenated per-symbol parameters
+    both = coding.QuantizedGaussian(
+        np.concatenate([m1, np.resize(y1, n2)]), np.concatenate([s1, np.full(n2, 1.5)]), -40, 40
+    )
+    assert coding.encode(np.concatenate([y1, y2]), both).data == stream.data
+    assert stream.ideal_bits == pytest.approx(coding.ideal_bits(np.concatenate([y1, y2]), both))
+
+
+def test_streaming_mixed_models_and_misuse(backend):
+    rng = np.random.default_rng(15)
+    cat = coding.Categorical(zipf(10))
+    x1, x2 = rng.integers(0, 10, 9), rng.integers(-3, 4, (3, 5))
+    lap = coding.QuantizedLaplace(np.zeros((3, 5)), 2.0, -3, 3)
+    enc = coding.RansEncoder(precision=20)
+    enc.encode(x2, lap)
+    enc.encode(x1, cat)
+    data = enc.finish().data
+    with pytest.raises(ValueError, match="has finished"):
+        enc.encode(x1, cat)
+    with pytest.raises(ValueError, match="mixes models block by block"):
+        coding.decode(data, cat)
+    dec = coding.RansDecoder(data)
+    with pytest.raises(ValueError, match="shape is required"):
+        dec.decode(cat)
+    np.testing.assert_array_equal(dec.decode(cat, 9), x1)
+    assert dec.remaining == 15
+    with pytest.raises(ValueError, match="only 9 of the stream's 24 symbols"):
+        dec.finish()
+    np.testing.assert_array_equal(dec.decode(lap), x2)
+    dec.finish()
+    dec = coding.RansDecoder(data)
+    with pytest.raises(ValueError, match="24 symbols; 0 decoded, 30 more asked"):
+        dec.decode(cat, 30)
+    # a wrong model for the second block
+    dec = coding.RansDecoder(data)
+    dec.decode(cat, 9)
+    with pytest.raises(ValueError, match=r"does not decode|ended before|escaped"):
+        dec.decode(coding.QuantizedGaussian(np.zeros((3, 5)), 0.3, -3, 3))
+        dec.finish()

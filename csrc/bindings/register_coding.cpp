@@ -55,47 +55,105 @@ std::size_t stride_of(const Reals& a, std::size_t n, const char* name) {
   return 1;
 }
 
+// Runs one model's block through an encoder (GIL released).
 template <class Model>
-py::array_t<std::uint32_t> encode_with(const Model& m, const Values& symbols, int precision) {
+void push_block(ic::RansEncoder& enc, const Model& m, const Values& symbols) {
   const std::size_t n = static_cast<std::size_t>(symbols.size());
   const std::int64_t* v = symbols.data();
-  std::vector<std::uint32_t> words;
-  {
-    py::gil_scoped_release release;
-    ic::RansEncoder enc(precision, n / 2 + 4 * ic::kLanes);
-    if constexpr (std::is_same_v<Model, ic::TableModel>)
-      enc.encode_table(m, v, n);
-    else
-      enc.encode(m, v, n);
-    words = enc.finish();
-  }
-  return to_array(std::move(words));
+  py::gil_scoped_release release;
+  if constexpr (std::is_same_v<Model, ic::TableModel>)
+    enc.encode_table(m, v, n);
+  else
+    enc.encode(m, v, n);
 }
 
+// Pops one model's block of n symbols from a decoder (GIL released); ValueError if it fails.
 template <class Model>
-Values decode_with(const Model& m, const Words& words, std::size_t n, int precision) {
+Values pop_block(ic::RansDecoder& dec, const Model& m, std::size_t n) {
   Values out(static_cast<py::ssize_t>(n));
   std::int64_t* o = out.mutable_data();
-  const std::uint32_t* w = words.data();
-  const std::size_t n_words = static_cast<std::size_t>(words.size());
-  int status;
-  {
+  int status = dec.status();
+  if (status == ic::kOk) {
     py::gil_scoped_release release;
-    ic::RansDecoder dec(w, n_words, precision);
-    if (dec.status() == ic::kOk) {
-      if constexpr (std::is_same_v<Model, ic::TableModel>)
-        dec.decode_table(m, o, n);
-      else if constexpr (std::is_same_v<Model, ic::RowsModel> ||
-                         std::is_same_v<Model, ic::IndexedTables>)
-        dec.decode(m, o, n);
-      else
-        dec.decode_staged(m, o, n);
-    }
-    status = dec.finish();
+    if constexpr (std::is_same_v<Model, ic::TableModel>)
+      status = dec.decode_table(m, o, n);
+    else if constexpr (std::is_same_v<Model, ic::RowsModel> ||
+                       std::is_same_v<Model, ic::IndexedTables>)
+      status = dec.decode(m, o, n);
+    else
+      status = dec.decode_staged(m, o, n);
   }
   if (status != ic::kOk) throw py::value_error(ic::status_message(status));
   return out;
 }
+
+template <class Model>
+py::array_t<std::uint32_t> encode_with(const Model& m, const Values& symbols, int precision) {
+  ic::RansEncoder enc(precision, static_cast<std::size_t>(symbols.size()) / 2 + 4 * ic::kLanes);
+  push_block(enc, m, symbols);
+  return to_array(enc.finish());
+}
+
+template <class Model>
+Values decode_with(const Model& m, const Words& words, std::size_t n, int precision) {
+  ic::RansDecoder dec(words.data(), static_cast<std::size_t>(words.size()), precision, n);
+  Values out = pop_block(dec, m, n);
+  const int status = dec.finish();
+  if (status != ic::kOk) throw py::value_error(ic::status_message(status));
+  return out;
+}
+
+// The streaming objects: an encoder that takes blocks one at a time (a stack: the last block
+// pushed is the first popped) and a decoder that pops them; each block with its own model.
+class StreamEncoder {
+ public:
+  explicit StreamEncoder(int precision) : enc_(checked(precision)) {}
+  static int checked(int precision);
+  ic::RansEncoder& get() {
+    if (finished_) throw py::value_error("this encoder has finished; start a new one");
+    return enc_;
+  }
+  py::array_t<std::uint32_t> finish() {
+    get();
+    finished_ = true;
+    return to_array(enc_.finish());
+  }
+  std::uint64_t pushed() const { return enc_.pushed(); }
+  int precision() const { return enc_.precision(); }
+
+ private:
+  ic::RansEncoder enc_;
+  bool finished_ = false;
+};
+
+class StreamDecoder {
+ public:
+  StreamDecoder(Words words, std::uint64_t total, int precision)
+      : words_(std::move(words)),
+        total_(total),
+        dec_(words_.data(), static_cast<std::size_t>(words_.size()), StreamEncoder::checked(precision),
+             total) {}
+  ic::RansDecoder& get(std::size_t n) {
+    if (dec_.popped() + n > total_)
+      throw py::value_error("the stream holds " + std::to_string(total_) + " symbols; " +
+                            std::to_string(dec_.popped()) + " decoded, " + std::to_string(n) +
+                            " more asked");
+    return dec_;
+  }
+  void finish() {
+    if (dec_.popped() != total_)
+      throw py::value_error("only " + std::to_string(dec_.popped()) + " of the stream's " +
+                            std::to_string(total_) + " symbols were decoded");
+    const int status = dec_.finish();
+    if (status != ic::kOk) throw py::value_error(ic::status_message(status));
+  }
+  std::uint64_t popped() const { return dec_.popped(); }
+
+ private:
+  Words words_;  // keeps the buffer alive
+  std::uint64_t total_;
+  ic::RansDecoder dec_;
+};
 
 ic::TableModel table_model(const Reals& probs, int precision) {
   check_precision(precision);
@@ -169,6 +227,11 @@ ic::IndexedTables indexed_tables(const Reals& weights, const Values& sizes, cons
       throw std::invalid_argument("index out of range");
   return ic::IndexedTables(weights.data(), static_cast<std::size_t>(width), sizes.data(),
                            offsets.data(), rows, index.data(), precision);
+}
+
+int StreamEncoder::checked(int precision) {
+  check_precision(precision);
+  return precision;
 }
 
 }  // namespace
@@ -310,4 +373,113 @@ void register_coding(py::module_& m) {
       },
       py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
       py::arg("low"), py::arg("high"), py::arg("words"), py::arg("n"), py::arg("precision"));
+
+  py::class_<StreamEncoder>(m, "RansStreamEncoder")
+      .def(py::init<int>(), py::arg("precision"))
+      .def_property_readonly("pushed", &StreamEncoder::pushed)
+      .def_property_readonly("precision", &StreamEncoder::precision)
+      .def("finish", &StreamEncoder::finish)
+      .def(
+          "encode_categorical",
+          [](StreamEncoder& e, const Reals& probs, const Values& symbols) {
+            push_block(e.get(), table_model(probs, e.precision()), symbols);
+          },
+          py::arg("probs"), py::arg("symbols"))
+      .def(
+          "encode_rows",
+          [](StreamEncoder& e, const Reals& probs, const Values& symbols) {
+            const auto n = static_cast<std::size_t>(symbols.size());
+            push_block(e.get(), rows_model(probs, n, e.precision()), symbols);
+          },
+          py::arg("probs"), py::arg("symbols"))
+      .def(
+          "encode_parametric",
+          [](StreamEncoder& e, int family, const Reals& mean, const Reals& scale,
+             std::int64_t low, std::int64_t high, const Values& symbols) {
+            const auto n = static_cast<std::size_t>(symbols.size());
+            push_block(e.get(), parametric_model(family, mean, scale, low, high, n, e.precision()),
+                       symbols);
+          },
+          py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+          py::arg("symbols"))
+      .def(
+          "encode_mixture",
+          [](StreamEncoder& e, const CArray<std::int32_t>& families, const Reals& means,
+             const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
+             const Values& symbols) {
+            check_alphabet(low, high, e.precision());
+            const auto n = static_cast<std::size_t>(symbols.size());
+            const MixtureArgs a = mixture_args(families, means, scales, weights, n);
+            const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
+                                         means.data(), scales.data(), weights.data(), a.stride,
+                                         low, high, e.precision());
+            push_block(e.get(), model, symbols);
+          },
+          py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
+          py::arg("low"), py::arg("high"), py::arg("symbols"))
+      .def(
+          "encode_tables",
+          [](StreamEncoder& e, const Reals& weights, const Values& sizes, const Values& offsets,
+             const Values& index, const Values& symbols) {
+            const auto n = static_cast<std::size_t>(symbols.size());
+            push_block(e.get(), indexed_tables(weights, sizes, offsets, index, n, e.precision()),
+                       symbols);
+          },
+          py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
+          py::arg("symbols"));
+
+  py::class_<StreamDecoder>(m, "RansStreamDecoder")
+      .def(py::init<Words, std::uint64_t, int>(), py::arg("words"), py::arg("total"),
+           py::arg("precision"))
+      .def_property_readonly("popped", &StreamDecoder::popped)
+      .def("finish", &StreamDecoder::finish)
+      .def(
+          "decode_categorical",
+          [](StreamDecoder& d, const Reals& probs, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(dec, table_model(probs, dec.precision()), n);
+          },
+          py::arg("probs"), py::arg("n"))
+      .def(
+          "decode_rows",
+          [](StreamDecoder& d, const Reals& probs, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(dec, rows_model(probs, n, dec.precision()), n);
+          },
+          py::arg("probs"), py::arg("n"))
+      .def(
+          "decode_parametric",
+          [](StreamDecoder& d, int family, const Reals& mean, const Reals& scale,
+             std::int64_t low, std::int64_t high, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(
+                dec, parametric_model(family, mean, scale, low, high, n, dec.precision()), n);
+          },
+          py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+          py::arg("n"))
+      .def(
+          "decode_mixture",
+          [](StreamDecoder& d, const CArray<std::int32_t>& families, const Reals& means,
+             const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
+             std::size_t n) {
+            auto& dec = d.get(n);
+            check_alphabet(low, high, dec.precision());
+            const MixtureArgs a = mixture_args(families, means, scales, weights, n);
+            const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
+                                         means.data(), scales.data(), weights.data(), a.stride,
+                                         low, high, dec.precision());
+            return pop_block(dec, model, n);
+          },
+          py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
+          py::arg("low"), py::arg("high"), py::arg("n"))
+      .def(
+          "decode_tables",
+          [](StreamDecoder& d, const Reals& weights, const Values& sizes, const Values& offsets,
+             const Values& index, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(dec, indexed_tables(weights, sizes, offsets, index, n, dec.precision()),
+                             n);
+          },
+          py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
+          py::arg("n"));
 }

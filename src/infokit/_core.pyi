@@ -48,6 +48,23 @@ def rans_encode_rows(
 def rans_decode_rows(
     probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
 ) -> npt.NDArray[np.int64]: ...
+def rans_encode_tables(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_tables(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]: ...
 def rans_encode_parametric(
     family: int,
     mean: npt.NDArray[np.float64],
@@ -88,3 +105,81 @@ def rans_decode_mixture(
     n: int,
     precision: int,
 ) -> npt.NDArray[np.int64]: ...
+
+class RansStreamEncoder:
+    def __init__(self, precision: int) -> None: ...
+    @property
+    def pushed(self) -> int: ...
+    @property
+    def precision(self) -> int: ...
+    def finish(self) -> npt.NDArray[np.uint32]: ...
+    def encode_categorical(
+        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
+    ) -> None: ...
+    def encode_rows(
+        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
+    ) -> None: ...
+    def encode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None: ...
+    def encode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None: ...
+    def encode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        symbols: npt.NDArray[np.int64],
+    ) -> None: ...
+
+class RansStreamDecoder:
+    def __init__(self, words: npt.NDArray[np.uint32], total: int, precision: int) -> None: ...
+    @property
+    def popped(self) -> int: ...
+    def finish(self) -> None: ...
+    def decode_categorical(
+        self, probs: npt.NDArray[np.float64], n: int
+    ) -> npt.NDArray[np.int64]: ...
+    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]: ...
+    def decode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]: ...
+    def decode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]: ...
+    def decode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        n: int,
+    ) -> npt.NDArray[np.int64]: ...

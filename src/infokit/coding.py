@@ -65,6 +65,8 @@ __all__ = [
     "QuantizedGaussian",
     "QuantizedLaplace",
     "QuantizedLogistic",
+    "RansDecoder",
+    "RansEncoder",
     "bits",
     "decode",
     "encode",
@@ -160,14 +162,11 @@ class Model:
         """The shape of the per-symbol parameters, or None for one distribution shared by all."""
         raise NotImplementedError
 
-    def _encode(
-        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.uint32]:
+    def _check_precision(self, precision: int) -> None:
         raise NotImplementedError
 
-    def _decode(
-        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.int64]:
+    def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
+        """The kernel method suffix and the model's arguments for a block of ``shape``."""
         raise NotImplementedError
 
     def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -209,26 +208,14 @@ class Categorical(Model):
         if self.probs.shape[-1] + 2 >= 1 << precision:
             raise ValueError(f"precision={precision} is too low for {self.probs.shape[-1]} symbols")
 
+    def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
+        if self.probs.ndim == 1:
+            return "categorical", (self.probs,)
+        return "rows", (self._rows(shape),)
+
     def _rows(self, shape: tuple[int, ...]) -> npt.NDArray[np.float64]:
         K = self.probs.shape[-1]
         return np.ascontiguousarray(np.broadcast_to(self.probs, (*shape, K)).reshape(-1, K))
-
-    def _encode(
-        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.uint32]:
-        self._check_precision(precision)
-        if self.probs.ndim == 1:
-            return k.rans_encode_categorical(self.probs, symbols, precision)
-        return k.rans_encode_rows(self._rows(shape), symbols, precision)
-
-    def _decode(
-        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.int64]:
-        self._check_precision(precision)
-        n = math.prod(shape)
-        if self.probs.ndim == 1:
-            return k.rans_decode_categorical(self.probs, words, n, precision)
-        return k.rans_decode_rows(self._rows(shape), words, n, precision)
 
     def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         p = self.probs / self.probs.sum(axis=-1, keepdims=True)
@@ -307,6 +294,9 @@ class CdfTable(Model):
     def shape(self) -> tuple[int, ...] | None:
         return None if self.index.ndim == 0 else self.index.shape
 
+    def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
+        return "tables", self._args(shape)
+
     def _args(self, shape: tuple[int, ...]) -> tuple[Array, ...]:
         assert self.lengths is not None and self.offsets is not None
         sizes = self.lengths - 1
@@ -317,19 +307,6 @@ class CdfTable(Model):
         assert self.lengths is not None
         if int(self.lengths.max()) + 1 >= 1 << precision:
             raise ValueError(f"precision={precision} is too low for rows of {self.lengths.max()}")
-
-    def _encode(
-        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.uint32]:
-        self._check_precision(precision)
-        return k.rans_encode_tables(*self._args(shape), symbols, precision)
-
-    def _decode(
-        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.int64]:
-        self._check_precision(precision)
-        n = math.prod(shape)
-        return k.rans_decode_tables(*self._args(shape), words, n, precision)
 
     def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         assert self.lengths is not None and self.offsets is not None
@@ -408,20 +385,9 @@ class _Quantized(Model):
                 f"low..high"
             )
 
-    def _encode(
-        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.uint32]:
-        self._check_precision(precision)
+    def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
         m, s = _flat(self.mean, shape), _flat(self.scale, shape)
-        return k.rans_encode_parametric(self.family, m, s, self.low, self.high, symbols, precision)
-
-    def _decode(
-        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.int64]:
-        self._check_precision(precision)
-        m, s = _flat(self.mean, shape), _flat(self.scale, shape)
-        n = math.prod(shape)
-        return k.rans_decode_parametric(self.family, m, s, self.low, self.high, words, n, precision)
+        return "parametric", (self.family, m, s, self.low, self.high)
 
     def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         x = symbols.astype(np.float64)
@@ -561,18 +527,8 @@ class Mixture(Model):
         if self.high - self.low + 2 >= 1 << precision:
             raise ValueError(f"precision={precision} is too low for the symbols low..high")
 
-    def _encode(
-        self, k: Any, symbols: npt.NDArray[np.int64], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.uint32]:
-        self._check_precision(precision)
-        return k.rans_encode_mixture(*self._args(shape), self.low, self.high, symbols, precision)
-
-    def _decode(
-        self, k: Any, words: npt.NDArray[np.uint32], shape: tuple[int, ...], precision: int
-    ) -> npt.NDArray[np.int64]:
-        self._check_precision(precision)
-        n = math.prod(shape)
-        return k.rans_decode_mixture(*self._args(shape), self.low, self.high, words, n, precision)
+    def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
+        return "mixture", (*self._args(shape), self.low, self.high)
 
     def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         w = self.weights / self.weights.sum(axis=-1, keepdims=True)
@@ -685,22 +641,37 @@ def encode(
     precision = _precision(precision)
     s = _symbols(symbols)
     shape = _symbol_shape(model, s)
-    flat = np.ascontiguousarray(s.reshape(-1))
-    words = model._encode(_kernels(backend), flat, shape, precision)
+    model._check_precision(precision)
+    enc = _kernels(backend).RansStreamEncoder(precision)
+    _push(enc, model, s, shape)
+    ideal = float(np.sum(-model._log2_prob(s)))
+    return _seal(enc.finish(), CODERS[coder], precision, model.tag, s.size, ideal)
+
+
+def _push(enc: Any, model: Model, s: npt.NDArray[np.int64], shape: tuple[int, ...]) -> None:
+    name, args = model._block(shape)
+    getattr(enc, f"encode_{name}")(*args, np.ascontiguousarray(s.reshape(-1)))
+
+
+def _pop(dec: Any, model: Model, shape: tuple[int, ...]) -> npt.NDArray[np.int64]:
+    name, args = model._block(shape)
+    out: npt.NDArray[np.int64] = getattr(dec, f"decode_{name}")(*args, math.prod(shape))
+    return out.reshape(shape)
+
+
+def _seal(words: Any, coder: int, precision: int, tag: int, count: int, ideal: float) -> Encoded:
+    """Header, checksum and words: the stream, and what it cost against the ideal."""
     payload = np.asarray(words, dtype="<u4").tobytes()
-    head = _HEADER.pack(MAGIC, VERSION, CODERS[coder], precision, model.tag, flat.size, 0)
+    head = _HEADER.pack(MAGIC, VERSION, coder, precision, tag, count, 0)
     crc = zlib.crc32(payload, zlib.crc32(head[:16]))
     data = head[:16] + struct.pack("<I", crc) + payload
-    ideal = float(np.sum(-model._log2_prob(s)))
     n_bits = 8 * len(data)
     # No finite ideal (a categorical symbol of probability 0, escaped): no meaningful ratio.
     overhead = n_bits / ideal - 1.0 if 0 < ideal < math.inf else math.nan
-    return Encoded(
-        data=data, count=int(flat.size), bits=n_bits, ideal_bits=ideal, overhead=overhead
-    )
+    return Encoded(data=data, count=count, bits=n_bits, ideal_bits=ideal, overhead=overhead)
 
 
-_TAG_NAMES = {1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
+_TAG_NAMES = {0: "streamed", 1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
     16 + c.family: c.__name__
     for c in (QuantizedGaussian, QuantizedLaplace, QuantizedLogistic, QuantizedCauchy)
 }
@@ -743,6 +714,8 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
     """
     model = _check_model(model)
     precision, tag, count, payload = _read_header(data)
+    if tag == STREAM_TAG:
+        raise ValueError("the stream mixes models block by block: read it with RansDecoder")
     if tag != model.tag:
         raise ValueError(
             f"the stream was encoded with a {_TAG_NAMES.get(tag, f'tag-{tag}')} model, "
@@ -755,6 +728,105 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
         raise ValueError(
             f"the stream holds {count} symbols but the model's parameters have shape {shape}"
         )
+    model._check_precision(precision)
     words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
-    out = model._decode(_kernels(backend), words, shape, precision)
-    return out.reshape(shape)
+    dec = _kernels(backend).RansStreamDecoder(words, count, precision)
+    out = _pop(dec, model, shape)
+    dec.finish()
+    return out
+
+
+STREAM_TAG = 0  # a stream of blocks coded with different models (RansEncoder)
+
+
+class RansEncoder:
+    """Streaming rANS encoder for autoregressive models: blocks of symbols, one model each.
+
+    rANS is a stack: the block encoded LAST is decoded FIRST. To decode blocks b_1, ..., b_m in
+    that order (each model may depend on the blocks before it), encode b_m, ..., b_1. The stream
+    equals the one :func:`encode` writes for the concatenated blocks under the same per-symbol
+    models, and :func:`decode` reads it when all blocks share one model class.
+
+    Parameters
+    ----------
+    precision : int, default 24
+        As in :func:`encode`.
+    backend : {"auto", "cpp", "numpy"}
+
+    Examples
+    --------
+    >>> enc = RansEncoder()
+    >>> enc.encode(second, model_given_first)      # doctest: +SKIP
+    >>> enc.encode(first, model)                   # doctest: +SKIP
+    >>> data = enc.finish().data                   # doctest: +SKIP
+    """
+
+    def __init__(self, *, precision: int = DEFAULT_PRECISION, backend: str = "auto") -> None:
+        self._precision = _precision(precision)
+        self._enc = _kernels(backend).RansStreamEncoder(self._precision)
+        self._ideal = 0.0
+        self._tags: set[int] = set()
+        self._finished = False
+
+    def encode(self, symbols: Any, model: Model) -> None:
+        """Push a block of integer symbols (any shape, C order) under ``model``."""
+        if self._finished:
+            raise ValueError("this encoder has finished; start a new one")
+        model = _check_model(model)
+        s = _symbols(symbols)
+        shape = _symbol_shape(model, s)
+        model._check_precision(self._precision)
+        _push(self._enc, model, s, shape)
+        self._ideal += float(np.sum(-model._log2_prob(s)))
+        self._tags.add(model.tag)
+
+    def finish(self) -> Encoded:
+        """The stream of every block pushed so far; the encoder takes no more blocks."""
+        if self._finished:
+            raise ValueError("this encoder has finished; start a new one")
+        self._finished = True
+        tag = next(iter(self._tags)) if len(self._tags) == 1 else STREAM_TAG
+        count = int(self._enc.pushed)
+        return _seal(self._enc.finish(), CODERS["rans"], self._precision, tag, count, self._ideal)
+
+
+class RansDecoder:
+    """Streaming rANS decoder: pops blocks in the reverse order of :class:`RansEncoder`.
+
+    Parameters
+    ----------
+    data : bytes or Encoded
+        A stream from :class:`RansEncoder` or :func:`encode`; the header and checksum are
+        verified here (``ValueError`` if damaged).
+    backend : {"auto", "cpp", "numpy"}
+    """
+
+    def __init__(self, data: Any, *, backend: str = "auto") -> None:
+        precision, _tag, count, payload = _read_header(data)
+        words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
+        self._precision = precision
+        self._count = count
+        self._dec = _kernels(backend).RansStreamDecoder(words, count, precision)
+
+    @property
+    def remaining(self) -> int:
+        """Symbols not decoded yet."""
+        return self._count - int(self._dec.popped)
+
+    def decode(self, model: Model, shape: int | tuple[int, ...] | None = None) -> Array:
+        """Pop the next block: shaped like ``model``'s per-symbol parameters, or ``shape`` (needed
+        for a model shared by all symbols). ``ValueError`` if the stream does not decode."""
+        model = _check_model(model)
+        if shape is None:
+            if model.shape is None:
+                raise ValueError("shape is required for a model shared by all symbols")
+            shape = model.shape
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        if model.shape is not None:
+            _fit(model.shape, shape, "parameters")
+        model._check_precision(self._precision)
+        return _pop(self._dec, model, shape)
+
+    def finish(self) -> None:
+        """Check that every symbol was decoded and the coder closed exactly at the stream's end."""
+        self._dec.finish()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -125,112 +126,220 @@ def _mixture_cum(
 # --- the coder ----------------------------------------------------------------------------------
 
 
-def _bit_length(e: int) -> int:
-    return e.bit_length()
+class RansStreamEncoder:
+    """rANS encoder state across blocks (a stack): push blocks in reverse decoding order.
 
+    Symbol g pushed (counting from 0 over the whole stream) goes to lane 7 - g % 8.
+    """
 
-def _encode(
-    cum_of: Cum, bounds: Bounds, symbols: npt.NDArray[np.int64], precision: int
-) -> npt.NDArray[np.uint32]:
-    M = 1 << precision
-    x = [RANS_L] * LANES
-    words: list[int] = []
+    def __init__(self, precision: int) -> None:
+        self.precision = precision
+        self.x = [RANS_L] * LANES
+        self.words: list[int] = []
+        self.pushed = 0
 
-    def put(lane: int, start: int, freq: int) -> None:
-        s = x[lane]
-        if s >= ((RANS_L >> precision) << 32) * freq:
-            words.append(s & 0xFFFFFFFF)
+    def _put(self, lane: int, start: int, freq: int) -> None:
+        P = self.precision
+        s = self.x[lane]
+        if s >= ((RANS_L >> P) << 32) * freq:
+            self.words.append(s & 0xFFFFFFFF)
             s >>= 32
-        x[lane] = ((s // freq) << precision) + (s % freq) + start
+        self.x[lane] = ((s // freq) << P) + (s % freq) + start
 
-    def put_bits(lane: int, value: int, bits: int) -> None:
-        put(lane, value << (precision - bits), 1 << (precision - bits))
+    def _put_bits(self, lane: int, value: int, bits: int) -> None:
+        shift = self.precision - bits
+        self._put(lane, value << shift, 1 << shift)
 
-    for i in range(len(symbols) - 1, -1, -1):
-        lane, v = i % LANES, int(symbols[i])
-        low, high = bounds(i)
-        if low <= v <= high:
-            cum = cum_of(i)
-            k = v - low
-            put(lane, cum[k], cum[k + 1] - cum[k])
-            continue
-        above = v > high
-        e = v - high - 1 if above else low - 1 - v
-        length = _bit_length(e)
-        chunks = (length + 15) // 16
-        for c in range(chunks - 1, -1, -1):
-            bits = length - 16 * c if c == chunks - 1 else 16
-            put_bits(lane, (e >> (16 * c)) & 0xFFFF, bits)
-        put_bits(lane, (0x80 if above else 0) | length, 8)
-        put(lane, M - 1, 1)
-    for j in range(LANES - 1, -1, -1):
-        words += [x[j] & 0xFFFFFFFF, x[j] >> 32]
-    return np.array(words, dtype=np.uint32)
+    def _push(self, cum_of: Cum, bounds: Bounds, symbols: npt.NDArray[np.int64]) -> None:
+        M = 1 << self.precision
+        for i in range(len(symbols) - 1, -1, -1):
+            lane = LANES - 1 - self.pushed % LANES
+            self.pushed += 1
+            v = int(symbols[i])
+            low, high = bounds(i)
+            if low <= v <= high:
+                cum = cum_of(i)
+                k = v - low
+                self._put(lane, cum[k], cum[k + 1] - cum[k])
+                continue
+            above = v > high
+            e = v - high - 1 if above else low - 1 - v
+            length = e.bit_length()
+            chunks = (length + 15) // 16
+            for c in range(chunks - 1, -1, -1):
+                bits = length - 16 * c if c == chunks - 1 else 16
+                self._put_bits(lane, (e >> (16 * c)) & 0xFFFF, bits)
+            self._put_bits(lane, (0x80 if above else 0) | length, 8)
+            self._put(lane, M - 1, 1)
+
+    def finish(self) -> npt.NDArray[np.uint32]:
+        words = list(self.words)
+        for j in range(LANES - 1, -1, -1):
+            words += [self.x[j] & 0xFFFFFFFF, self.x[j] >> 32]
+        return np.array(words, dtype=np.uint32)
+
+    def encode_categorical(
+        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
+    ) -> None:
+        cum = _categorical_cum([float(v) for v in probs], self.precision)
+        self._push(lambda i: cum, _fixed(0, len(probs) - 1), symbols)
+
+    def encode_rows(self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]) -> None:
+        self._push(*_rows_of(probs, self.precision), symbols)
+
+    def encode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None:
+        cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
+        self._push(cum_of, _fixed(low, high), symbols)
+
+    def encode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None:
+        cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
+        self._push(cum_of, _fixed(low, high), symbols)
+
+    def encode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        symbols: npt.NDArray[np.int64],
+    ) -> None:
+        self._push(*_tables_of(weights, sizes, offsets, index, self.precision), symbols)
 
 
-def _decode(
-    cum_of: Cum,
-    bounds: Bounds,
-    words: npt.NDArray[np.uint32],
-    n: int,
-    precision: int,
-) -> npt.NDArray[np.int64]:
-    M = 1 << precision
-    w = [int(v) for v in words]
-    pos = len(w)
-    if pos < 2 * LANES:
-        raise ValueError(MESSAGES[1])
-    x = []
-    for _ in range(LANES):
-        hi, lo = w[pos - 1], w[pos - 2]
-        pos -= 2
-        x.append((hi << 32) | lo)
-    if any(not RANS_L <= s < 1 << 63 for s in x):
-        raise ValueError(MESSAGES[2])
+class RansStreamDecoder:
+    """Pops what :class:`RansStreamEncoder` pushed; ``total`` is the stream's symbol count."""
 
-    def advance(lane: int, slot: int, start: int, freq: int) -> None:
-        nonlocal pos
-        s = freq * (x[lane] >> precision) + slot - start
+    def __init__(self, words: npt.NDArray[np.uint32], total: int, precision: int) -> None:
+        self.precision = precision
+        self.w = [int(v) for v in words]
+        self.pos = len(self.w)
+        self.offset = (LANES - total % LANES) % LANES
+        self.total = total
+        self.popped = 0
+        if self.pos < 2 * LANES:
+            raise ValueError(MESSAGES[1])
+        self.x = []
+        for _ in range(LANES):
+            hi, lo = self.w[self.pos - 1], self.w[self.pos - 2]
+            self.pos -= 2
+            self.x.append((hi << 32) | lo)
+        if any(not RANS_L <= s < 1 << 63 for s in self.x):
+            raise ValueError(MESSAGES[2])
+
+    def _advance(self, lane: int, slot: int, start: int, freq: int) -> None:
+        s = freq * (self.x[lane] >> self.precision) + slot - start
         if s < RANS_L:
-            if pos == 0:
+            if self.pos == 0:
                 raise ValueError(MESSAGES[1])
-            pos -= 1
-            s = (s << 32) | w[pos]
-        x[lane] = s
+            self.pos -= 1
+            s = (s << 32) | self.w[self.pos]
+        self.x[lane] = s
 
-    def get_bits(lane: int, bits: int) -> int:
-        slot = x[lane] & (M - 1)
-        value = slot >> (precision - bits)
-        advance(lane, slot, value << (precision - bits), 1 << (precision - bits))
+    def _get_bits(self, lane: int, bits: int) -> int:
+        shift = self.precision - bits
+        slot = self.x[lane] & ((1 << self.precision) - 1)
+        value = slot >> shift
+        self._advance(lane, slot, value << shift, 1 << shift)
         return value
 
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        lane = i % LANES
-        low, high = bounds(i)
-        slot = x[lane] & (M - 1)
-        cum = cum_of(i)
-        k = bisect.bisect_right(cum, slot) - 1
-        advance(lane, slot, cum[k], cum[k + 1] - cum[k])
-        if k < high - low + 1:
-            out[i] = low + k
-            continue
-        header = get_bits(lane, 8)
-        length = header & 0x7F
-        if length > 64:
-            raise ValueError(MESSAGES[3])
-        chunks = (length + 15) // 16
-        e = 0
-        for c in range(chunks):
-            bits = length - 16 * c if c == chunks - 1 else 16
-            e |= get_bits(lane, bits) << (16 * c)
-        v = high + 1 + e if header & 0x80 else low - 1 - e
-        if not -(1 << 63) <= v < 1 << 63:
-            raise ValueError(MESSAGES[3])
-        out[i] = v
-    if pos != 0 or any(s != RANS_L for s in x):
-        raise ValueError(MESSAGES[4])
-    return out
+    def _pop(self, cum_of: Cum, bounds: Bounds, n: int) -> npt.NDArray[np.int64]:
+        if self.popped + n > self.total:
+            raise ValueError(
+                f"the stream holds {self.total} symbols; {self.popped} decoded, {n} more asked"
+            )
+        out = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            lane = (self.popped + self.offset) % LANES
+            self.popped += 1
+            low, high = bounds(i)
+            slot = self.x[lane] & ((1 << self.precision) - 1)
+            cum = cum_of(i)
+            k = bisect.bisect_right(cum, slot) - 1
+            self._advance(lane, slot, cum[k], cum[k + 1] - cum[k])
+            if k < high - low + 1:
+                out[i] = low + k
+                continue
+            header = self._get_bits(lane, 8)
+            length = header & 0x7F
+            if length > 64:
+                raise ValueError(MESSAGES[3])
+            chunks = (length + 15) // 16
+            e = 0
+            for c in range(chunks):
+                bits = length - 16 * c if c == chunks - 1 else 16
+                e |= self._get_bits(lane, bits) << (16 * c)
+            v = high + 1 + e if header & 0x80 else low - 1 - e
+            if not -(1 << 63) <= v < 1 << 63:
+                raise ValueError(MESSAGES[3])
+            out[i] = v
+        return out
+
+    def finish(self) -> None:
+        if self.popped != self.total:
+            raise ValueError(
+                f"only {self.popped} of the stream's {self.total} symbols were decoded"
+            )
+        if self.pos != 0 or any(s != RANS_L for s in self.x):
+            raise ValueError(MESSAGES[4])
+
+    def decode_categorical(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
+        cum = _categorical_cum([float(v) for v in probs], self.precision)
+        return self._pop(lambda i: cum, _fixed(0, len(probs) - 1), n)
+
+    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
+        return self._pop(*_rows_of(probs, self.precision), n)
+
+    def decode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]:
+        cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
+        return self._pop(cum_of, _fixed(low, high), n)
+
+    def decode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]:
+        cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
+        return self._pop(cum_of, _fixed(low, high), n)
+
+    def decode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        n: int,
+    ) -> npt.NDArray[np.int64]:
+        return self._pop(*_tables_of(weights, sizes, offsets, index, self.precision), n)
 
 
 # --- the twins of the _core functions -----------------------------------------------------------
@@ -250,45 +359,6 @@ def parametric_cdf(
     return np.array(_parametric_cum(family, mean, scale, low, high, precision), dtype=np.int64)
 
 
-def rans_encode_categorical(
-    probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
-) -> npt.NDArray[np.uint32]:
-    cum = _categorical_cum([float(v) for v in probs], precision)
-    return _encode(lambda i: cum, _fixed(0, len(probs) - 1), symbols, precision)
-
-
-def rans_decode_categorical(
-    probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
-) -> npt.NDArray[np.int64]:
-    cum = _categorical_cum([float(v) for v in probs], precision)
-    return _decode(lambda i: cum, _fixed(0, len(probs) - 1), words, n, precision)
-
-
-def rans_encode_rows(
-    probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
-) -> npt.NDArray[np.uint32]:
-    rows = probs.tolist()
-    return _encode(
-        lambda i: _categorical_cum(rows[i], precision),
-        _fixed(0, probs.shape[1] - 1),
-        symbols,
-        precision,
-    )
-
-
-def rans_decode_rows(
-    probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
-) -> npt.NDArray[np.int64]:
-    rows = probs.tolist()
-    return _decode(
-        lambda i: _categorical_cum(rows[i], precision),
-        _fixed(0, probs.shape[1] - 1),
-        words,
-        n,
-        precision,
-    )
-
-
 def _parametric_of(
     family: int,
     mean: npt.NDArray[np.float64],
@@ -298,33 +368,6 @@ def _parametric_of(
     precision: int,
 ) -> Cum:
     return lambda i: _parametric_cum(family, _row(mean, i), _row(scale, i), low, high, precision)
-
-
-def rans_encode_parametric(
-    family: int,
-    mean: npt.NDArray[np.float64],
-    scale: npt.NDArray[np.float64],
-    low: int,
-    high: int,
-    symbols: npt.NDArray[np.int64],
-    precision: int,
-) -> npt.NDArray[np.uint32]:
-    cum_of = _parametric_of(family, mean, scale, low, high, precision)
-    return _encode(cum_of, _fixed(low, high), symbols, precision)
-
-
-def rans_decode_parametric(
-    family: int,
-    mean: npt.NDArray[np.float64],
-    scale: npt.NDArray[np.float64],
-    low: int,
-    high: int,
-    words: npt.NDArray[np.uint32],
-    n: int,
-    precision: int,
-) -> npt.NDArray[np.int64]:
-    cum_of = _parametric_of(family, mean, scale, low, high, precision)
-    return _decode(cum_of, _fixed(low, high), words, n, precision)
 
 
 def _mixture_of(
@@ -347,35 +390,6 @@ def _mixture_of(
     return cum_of
 
 
-def rans_encode_mixture(
-    families: npt.NDArray[np.int32],
-    means: npt.NDArray[np.float64],
-    scales: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
-    low: int,
-    high: int,
-    symbols: npt.NDArray[np.int64],
-    precision: int,
-) -> npt.NDArray[np.uint32]:
-    cum_of = _mixture_of(families, means, scales, weights, low, high, precision)
-    return _encode(cum_of, _fixed(low, high), symbols, precision)
-
-
-def rans_decode_mixture(
-    families: npt.NDArray[np.int32],
-    means: npt.NDArray[np.float64],
-    scales: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
-    low: int,
-    high: int,
-    words: npt.NDArray[np.uint32],
-    n: int,
-    precision: int,
-) -> npt.NDArray[np.int64]:
-    cum_of = _mixture_of(families, means, scales, weights, low, high, precision)
-    return _decode(cum_of, _fixed(low, high), words, n, precision)
-
-
 def _tables_of(
     weights: npt.NDArray[np.float64],
     sizes: npt.NDArray[np.int64],
@@ -393,26 +407,61 @@ def _tables_of(
     )
 
 
-def rans_encode_tables(
-    weights: npt.NDArray[np.float64],
-    sizes: npt.NDArray[np.int64],
-    offsets: npt.NDArray[np.int64],
-    index: npt.NDArray[np.int64],
-    symbols: npt.NDArray[np.int64],
-    precision: int,
-) -> npt.NDArray[np.uint32]:
-    cum_of, bounds = _tables_of(weights, sizes, offsets, index, precision)
-    return _encode(cum_of, bounds, symbols, precision)
+def _rows_of(probs: npt.NDArray[np.float64], precision: int) -> tuple[Cum, Bounds]:
+    rows = probs.tolist()
+    return (lambda i: _categorical_cum(rows[i], precision)), _fixed(0, probs.shape[1] - 1)
 
 
-def rans_decode_tables(
-    weights: npt.NDArray[np.float64],
-    sizes: npt.NDArray[np.int64],
-    offsets: npt.NDArray[np.int64],
-    index: npt.NDArray[np.int64],
-    words: npt.NDArray[np.uint32],
-    n: int,
-    precision: int,
-) -> npt.NDArray[np.int64]:
-    cum_of, bounds = _tables_of(weights, sizes, offsets, index, precision)
-    return _decode(cum_of, bounds, words, n, precision)
+def _one_shot_encode(method: str, *args: Any) -> npt.NDArray[np.uint32]:
+    *model, symbols, precision = args
+    enc = RansStreamEncoder(precision)
+    getattr(enc, method)(*model, symbols)
+    return enc.finish()
+
+
+def _one_shot_decode(method: str, *args: Any) -> npt.NDArray[np.int64]:
+    *model, words, n, precision = args
+    dec = RansStreamDecoder(words, n, precision)
+    out: npt.NDArray[np.int64] = getattr(dec, method)(*model, n)
+    dec.finish()
+    return out
+
+
+def rans_encode_categorical(*args: Any) -> npt.NDArray[np.uint32]:
+    return _one_shot_encode("encode_categorical", *args)
+
+
+def rans_decode_categorical(*args: Any) -> npt.NDArray[np.int64]:
+    return _one_shot_decode("decode_categorical", *args)
+
+
+def rans_encode_rows(*args: Any) -> npt.NDArray[np.uint32]:
+    return _one_shot_encode("encode_rows", *args)
+
+
+def rans_decode_rows(*args: Any) -> npt.NDArray[np.int64]:
+    return _one_shot_decode("decode_rows", *args)
+
+
+def rans_encode_parametric(*args: Any) -> npt.NDArray[np.uint32]:
+    return _one_shot_encode("encode_parametric", *args)
+
+
+def rans_decode_parametric(*args: Any) -> npt.NDArray[np.int64]:
+    return _one_shot_decode("decode_parametric", *args)
+
+
+def rans_encode_mixture(*args: Any) -> npt.NDArray[np.uint32]:
+    return _one_shot_encode("encode_mixture", *args)
+
+
+def rans_decode_mixture(*args: Any) -> npt.NDArray[np.int64]:
+    return _one_shot_decode("decode_mixture", *args)
+
+
+def rans_encode_tables(*args: Any) -> npt.NDArray[np.uint32]:
+    return _one_shot_encode("encode_tables", *args)
+
+
+def rans_decode_tables(*args: Any) -> npt.NDArray[np.int64]:
+    return _one_shot_decode("decode_tables", *args)

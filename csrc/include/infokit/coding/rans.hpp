@@ -1,6 +1,8 @@
 // Interleaved rANS (Duda 2013; the interleaving of Giesen 2014): kLanes 64-bit states share one
-// stream of 32-bit words, symbol i going to lane i % kLanes, so consecutive symbols are independent
-// and their arithmetic overlaps in the CPU. State x in [L, 2^63), L = 2^31; precision P <= 30.
+// stream of 32-bit words, consecutive symbols going to consecutive lanes, so they are independent
+// and their arithmetic overlaps in the CPU. Lanes follow the encoder's push count g (lane
+// 7 - g % 8), which the decoder recovers from its pop count h and the total T as (h - T) mod 8, so
+// blocks pushed one at a time (the streaming objects) make the same stream as one batch. State x in [L, 2^63), L = 2^31; precision P <= 30.
 //
 //   encode (f, c):  while x >= ((L >> P) << 32) f: emit the low word, x >>= 32   (at most once)
 //                   x = floor(x / f) 2^P + (x mod f) + c
@@ -106,6 +108,10 @@ class RansEncoder {
     words_.reserve_more(reserve);
   }
 
+  int precision() const { return P_; }
+  u64 pushed() const { return pushed_; }
+  int next_lane() { return kLanes - 1 - static_cast<int>(pushed_++ % kLanes); }
+
   void put(int lane, u32 start, u32 freq) {
     u64& x = x_[lane];
     const u64 x_max = ((kRansL >> P_) << 32) * freq;
@@ -146,15 +152,16 @@ class RansEncoder {
     put(lane, static_cast<u32>((u64{1} << P_) - 1), 1);
   }
 
+  // Pushes values[n - 1], ..., values[0] (so values[0] decodes first); model index i for values[i].
   template <class Model>
-  void encode(const Model& m, const i64* values, std::size_t n, std::size_t first_index = 0) {
+  void encode(const Model& m, const i64* values, std::size_t n) {
     for (std::size_t i = n; i-- > 0;) {
-      const int lane = static_cast<int>((first_index + i) % kLanes);
+      const int lane = next_lane();
       Interval iv;
-      if (m.encode_interval(first_index + i, values[i], iv))
+      if (m.encode_interval(i, values[i], iv))
         put(lane, iv.start, iv.freq);
       else
-        put_escape(lane, values[i], m.low(first_index + i), m.high(first_index + i));
+        put_escape(lane, values[i], m.low(i), m.high(i));
     }
   }
 
@@ -167,15 +174,17 @@ class RansEncoder {
       // per symbol); an escape drops to the general path.
       words_.reserve_more(i);
       u32* out = words_.end();
-      for (; i > 0; --i) {
+      u64 g = pushed_;
+      for (; i > 0; --i, ++g) {
         const u64 k = static_cast<u64>(values[i - 1]) - static_cast<u64>(low);
         if (values[i - 1] < low || k >= K) break;
-        put_fast(x_[(i - 1) % kLanes], m.enc(static_cast<u32>(k)), out);
+        put_fast(x_[kLanes - 1 - (g % kLanes)], m.enc(static_cast<u32>(k)), out);
       }
+      pushed_ = g;
       words_.set_end(out);
       if (i > 0) {
         --i;
-        put_escape(static_cast<int>(i % kLanes), values[i], low, m.high(0));
+        put_escape(next_lane(), values[i], low, m.high(0));
       }
     }
   }
@@ -192,14 +201,20 @@ class RansEncoder {
 
  private:
   int P_;
+  u64 pushed_ = 0;
   u64 x_[kLanes];
   WordBuffer words_;
 };
 
 class RansDecoder {
  public:
-  RansDecoder(const u32* words, std::size_t n_words, int precision)
-      : words_(words), pos_(static_cast<std::ptrdiff_t>(n_words)), P_(precision), mask_((u32{1} << precision) - 1) {
+  // total: the number of symbols the encoder pushed (the stream header's count).
+  RansDecoder(const u32* words, std::size_t n_words, int precision, u64 total)
+      : words_(words),
+        pos_(static_cast<std::ptrdiff_t>(n_words)),
+        P_(precision),
+        mask_((u32{1} << precision) - 1),
+        offset_(static_cast<int>((kLanes - total % kLanes) % kLanes)) {
     if (n_words < 2 * kLanes) {
       status_ = kTruncated;
       return;
@@ -213,6 +228,9 @@ class RansDecoder {
   }
 
   int status() const { return status_; }
+  int precision() const { return P_; }
+  int lane() const { return static_cast<int>((popped_ + offset_) % kLanes); }
+  u64 popped() const { return popped_; }
 
   u32 slot(int lane) const { return static_cast<u32>(x_[lane]) & mask_; }
 
@@ -271,32 +289,38 @@ class RansDecoder {
     return true;
   }
 
+  // One symbol on the general path: model index `index`, the next lane.
   template <class Model>
-  int decode(const Model& m, i64* out, std::size_t n, std::size_t first_index = 0) {
-    for (std::size_t i = 0; i < n && status_ == kOk; ++i) {
-      const std::size_t index = first_index + i;
-      const int lane = static_cast<int>(index % kLanes);
-      const u32 s = slot(lane);
-      Interval iv;
-      i64 v;
-      const bool in_range = m.decode_symbol(index, s, v, iv);
-      advance(lane, s, iv);
-      if (!in_range && !get_escape(lane, m.low(index), m.high(index), out[i])) {
-        status_ = kBadEscape;
-        break;
-      }
-      if (in_range) out[i] = v;
-    }
+  void decode_one(const Model& m, std::size_t index, i64& out) {
+    const int j = lane();
+    ++popped_;
+    const u32 s = slot(j);
+    Interval iv;
+    i64 v;
+    const bool in_range = m.decode_symbol(index, s, v, iv);
+    advance(j, s, iv);
+    if (in_range)
+      out = v;
+    else if (!get_escape(j, m.low(index), m.high(index), out) && status_ == kOk)
+      status_ = kBadEscape;
+  }
+
+  // Pops n symbols into out[0..n), model index first + i for out[i].
+  template <class Model>
+  int decode(const Model& m, i64* out, std::size_t n, std::size_t first = 0) {
+    for (std::size_t i = 0; i < n && status_ == kOk; ++i) decode_one(m, first + i, out[i]);
     return status_;
   }
 
   int decode_table(const TableModel& m, i64* out, std::size_t n) {
     const i64 low = m.low(0);
     const u32 K = m.alphabet();
-    std::size_t i = 0;  // always a multiple of kLanes here, so lane j is symbol i + j
+    std::size_t i = 0;
+    while (i < n && status_ == kOk && lane() != 0) decode_one(m, 0, out[i++]);  // align
     while (status_ == kOk && i + kLanes <= n) {
-      // The hot loop: whole blocks of kLanes symbols, states and read position in locals,
-      // refills branch-free; an escape leaves the loop right after its escape bin.
+      // The hot loop: whole blocks of kLanes symbols (lane j is symbol i + j), states and read
+      // position in locals, refills branch-free; an escape leaves right after its escape bin.
+      const std::size_t start = i;
       u64 x[kLanes];
       for (int j = 0; j < kLanes; ++j) x[j] = x_[j];
       std::ptrdiff_t pos = pos_;
@@ -343,16 +367,21 @@ class RansDecoder {
       for (int j = 0; j < kLanes; ++j) x_[j] = x[j];
       pos_ = pos;
       if (pos_ < 0) return status_ = kTruncated;
-      if (escaped == n) break;
-      // Finish the escaped symbol and the rest of its block on the general path.
-      if (!get_escape(static_cast<int>(escaped % kLanes), low, m.high(0), out[escaped]))
-        return status_ = kBadEscape;
+      if (escaped == n) {
+        popped_ += i - start;
+        break;
+      }
+      // Finish the escaped symbol (its bin is decoded) and the rest of its block.
+      popped_ += escaped - start;
+      const int j = lane();
+      ++popped_;
+      if (!get_escape(j, low, m.high(0), out[escaped])) return status_ = kBadEscape;
       const std::size_t rest = i + kLanes - escaped - 1;
-      decode(m, out + escaped + 1, rest, escaped + 1);
+      decode(m, out + escaped + 1, rest);
       i += kLanes;
     }
     if (status_ != kOk) return status_;
-    return decode(m, out + i, n - i, i);
+    return decode(m, out + i, n - i);
   }
 
   // Models with a CDF per symbol (parametric, mixture): each block of kLanes symbols runs in
@@ -365,6 +394,7 @@ class RansDecoder {
     const i64 low = m.low_value();
     const i64 count = m.alphabet();
     std::size_t i = 0;
+    while (i < n && status_ == kOk && lane() != 0) decode_one(m, i, out[i]), ++i;  // align
     for (; i + kLanes <= n && status_ == kOk; i += kLanes) {
       u32 s[kLanes], lo[kLanes], hi[kLanes];
       i64 k[kLanes];
@@ -382,6 +412,7 @@ class RansDecoder {
         if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
           k[j] = bracket(C[j], s[j], count, k[j], lo[j], hi[j]);
       for (int j = 0; j < kLanes; ++j) {
+        ++popped_;
         if (s[j] >= esc) {
           advance(j, s[j], {static_cast<u32>(esc), 1});
           if (!get_escape(j, low, m.high(i + j), out[i + j])) {
@@ -413,6 +444,8 @@ class RansDecoder {
   int P_;
   u32 mask_;
   int status_ = kOk;
+  int offset_;
+  u64 popped_ = 0;
   u64 x_[kLanes];
 };
 
