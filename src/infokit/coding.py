@@ -40,11 +40,12 @@ reads out of bounds and always terminates.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -118,7 +119,7 @@ def _symbols(x: Any) -> npt.NDArray[np.int64]:
         raise TypeError(f"symbols must be an integer array, got dtype {a.dtype}")
     if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
         raise ValueError("symbols must fit in int64, got a value above 2**63 - 1")
-    return a.astype(np.int64)
+    return np.asarray(a, dtype=np.int64)  # no copy when already int64
 
 
 def _precision(p: Any) -> int:
@@ -554,7 +555,8 @@ class Encoded:
     bits : int
         ``8 * len(data)``: everything, header and final coder states included.
     ideal_bits : float
-        ``sum -log2 p(symbol)`` under the continuous model (see :func:`ideal_bits`).
+        ``sum -log2 p(symbol)`` under the continuous model (see :func:`ideal_bits`), computed
+        on first access (it costs more than the coding itself).
     overhead : float
         ``bits / ideal_bits - 1``, the relative cost over the ideal code length (NaN when the
         ideal is infinite: a categorical symbol of probability 0 or out of range, escaped).
@@ -563,8 +565,22 @@ class Encoded:
     data: bytes = field(repr=False)
     count: int
     bits: int
-    ideal_bits: float
-    overhead: float
+    _ideal: Callable[[], float] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def ideal_bits(self) -> float:
+        return self._ideal()
+
+    @property
+    def overhead(self) -> float:
+        ideal = self.ideal_bits
+        return self.bits / ideal - 1.0 if 0 < ideal < math.inf else math.nan
+
+    def __repr__(self) -> str:
+        return (
+            f"Encoded(count={self.count}, bits={self.bits}, ideal_bits={self.ideal_bits:.1f}, "
+            f"overhead={self.overhead:.3e})"
+        )
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -644,8 +660,11 @@ def encode(
     model._check_precision(precision)
     enc = _kernels(backend).RansStreamEncoder(precision)
     _push(enc, model, s, shape)
-    ideal = float(np.sum(-model._log2_prob(s)))
-    return _seal(enc.finish(), CODERS[coder], precision, model.tag, s.size, ideal)
+    return _seal(enc.finish(), CODERS[coder], precision, model.tag, s.size, _ideal_of([(model, s)]))
+
+
+def _ideal_of(blocks: list[tuple[Model, npt.NDArray[np.int64]]]) -> Callable[[], float]:
+    return lambda: float(sum(np.sum(-m._log2_prob(s)) for m, s in blocks))
 
 
 def _push(enc: Any, model: Model, s: npt.NDArray[np.int64], shape: tuple[int, ...]) -> None:
@@ -659,16 +678,15 @@ def _pop(dec: Any, model: Model, shape: tuple[int, ...]) -> npt.NDArray[np.int64
     return out.reshape(shape)
 
 
-def _seal(words: Any, coder: int, precision: int, tag: int, count: int, ideal: float) -> Encoded:
-    """Header, checksum and words: the stream, and what it cost against the ideal."""
-    payload = np.asarray(words, dtype="<u4").tobytes()
-    head = _HEADER.pack(MAGIC, VERSION, coder, precision, tag, count, 0)
-    crc = zlib.crc32(payload, zlib.crc32(head[:16]))
-    data = head[:16] + struct.pack("<I", crc) + payload
-    n_bits = 8 * len(data)
-    # No finite ideal (a categorical symbol of probability 0, escaped): no meaningful ratio.
-    overhead = n_bits / ideal - 1.0 if 0 < ideal < math.inf else math.nan
-    return Encoded(data=data, count=count, bits=n_bits, ideal_bits=ideal, overhead=overhead)
+def _seal(
+    words: Any, coder: int, precision: int, tag: int, count: int, ideal: Callable[[], float]
+) -> Encoded:
+    """Header, checksum and words: the stream, and (lazily) what it cost against the ideal."""
+    payload = np.ascontiguousarray(words, dtype="<u4").data  # a memoryview: no copy
+    head = _HEADER.pack(MAGIC, VERSION, coder, precision, tag, count, 0)[:16]
+    crc = zlib.crc32(payload, zlib.crc32(head))
+    data = b"".join((head, struct.pack("<I", crc), payload))
+    return Encoded(data=data, count=count, bits=8 * len(data), _ideal=ideal)
 
 
 _TAG_NAMES = {0: "streamed", 1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
@@ -677,12 +695,12 @@ _TAG_NAMES = {0: "streamed", 1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
 }
 
 
-def _read_header(data: Any) -> tuple[int, int, int, bytes]:
+def _read_header(data: Any) -> tuple[int, int, int, memoryview]:
     if isinstance(data, Encoded):
         data = data.data
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes (or an Encoded), got {type(data).__name__}")
-    raw = bytes(data)
+    raw = memoryview(data).cast("B")  # no copy of the payload
     if len(raw) < _HEADER.size:
         raise ValueError(f"data is not an infokit stream: {len(raw)} bytes, shorter than a header")
     magic, version, coder, precision, tag, count, crc = _HEADER.unpack_from(raw)
@@ -700,6 +718,11 @@ def _read_header(data: Any) -> tuple[int, int, int, bytes]:
     if zlib.crc32(payload, zlib.crc32(raw[:16])) != crc:
         raise ValueError("stream checksum mismatch: the data is corrupt or truncated")
     return precision, tag, count, payload
+
+
+def _words(payload: memoryview) -> npt.NDArray[np.uint32]:
+    """The payload as native uint32 words, without a copy on little-endian machines."""
+    return np.frombuffer(payload, dtype="<u4").astype(np.uint32, copy=False)
 
 
 def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.int64]:
@@ -729,8 +752,7 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
             f"the stream holds {count} symbols but the model's parameters have shape {shape}"
         )
     model._check_precision(precision)
-    words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
-    dec = _kernels(backend).RansStreamDecoder(words, count, precision)
+    dec = _kernels(backend).RansStreamDecoder(_words(payload), count, precision)
     out = _pop(dec, model, shape)
     dec.finish()
     return out
@@ -764,7 +786,7 @@ class RansEncoder:
     def __init__(self, *, precision: int = DEFAULT_PRECISION, backend: str = "auto") -> None:
         self._precision = _precision(precision)
         self._enc = _kernels(backend).RansStreamEncoder(self._precision)
-        self._ideal = 0.0
+        self._blocks: list[tuple[Model, npt.NDArray[np.int64]]] = []
         self._tags: set[int] = set()
         self._finished = False
 
@@ -777,7 +799,7 @@ class RansEncoder:
         shape = _symbol_shape(model, s)
         model._check_precision(self._precision)
         _push(self._enc, model, s, shape)
-        self._ideal += float(np.sum(-model._log2_prob(s)))
+        self._blocks.append((model, s))
         self._tags.add(model.tag)
 
     def finish(self) -> Encoded:
@@ -787,7 +809,8 @@ class RansEncoder:
         self._finished = True
         tag = next(iter(self._tags)) if len(self._tags) == 1 else STREAM_TAG
         count = int(self._enc.pushed)
-        return _seal(self._enc.finish(), CODERS["rans"], self._precision, tag, count, self._ideal)
+        ideal = _ideal_of(self._blocks)
+        return _seal(self._enc.finish(), CODERS["rans"], self._precision, tag, count, ideal)
 
 
 class RansDecoder:
@@ -803,7 +826,7 @@ class RansDecoder:
 
     def __init__(self, data: Any, *, backend: str = "auto") -> None:
         precision, _tag, count, payload = _read_header(data)
-        words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
+        words = _words(payload)
         self._precision = precision
         self._count = count
         self._dec = _kernels(backend).RansStreamDecoder(words, count, precision)
