@@ -90,26 +90,31 @@ def with_escapes(x):
 # --- round trips --------------------------------------------------------------------------------
 
 
-def test_round_trip_every_model(backend):
+CODERS = ["rans", "range"]
+
+
+@pytest.mark.parametrize("coder", CODERS)
+def test_round_trip_every_model(backend, coder):
     rng = np.random.default_rng(0)
     for model, x in small_models(rng, 60):
         x = with_escapes(x)
-        enc = coding.encode(x, model)
+        enc = coding.encode(x, model, coder=coder)
         assert isinstance(enc.data, bytes) and enc.count == x.size
         np.testing.assert_array_equal(coding.decode(enc.data, model), x)
 
 
-def test_cpp_and_python_twin_write_the_same_bytes():
+@pytest.mark.parametrize("coder", CODERS)
+def test_cpp_and_python_twin_write_the_same_bytes(coder):
     core()
     rng = np.random.default_rng(1)
     for precision in (16, 24, 30):
         for model, x in small_models(rng, 50):
             x = with_escapes(x)
             try:
-                a = coding.encode(x, model, precision=precision, backend="cpp")
+                a = coding.encode(x, model, precision=precision, coder=coder, backend="cpp")
             except ValueError:
                 continue  # the alphabet does not fit this precision
-            b = coding.encode(x, model, precision=precision, backend="numpy")
+            b = coding.encode(x, model, precision=precision, coder=coder, backend="numpy")
             assert a.data == b.data, (model, precision)
             np.testing.assert_array_equal(coding.decode(a, model, backend="numpy"), x)
 
@@ -161,6 +166,9 @@ GOLDEN = {
     "cauchy": "e0d9e9a5bd20957c274be31fa1391c8b8cf4575f4cf512ef03ac9116cc9407c3",
     "mixture": "8a072ee67e40a32b9c30404d6d46cd96b885a007c3787dc04f459016e1506d41",
     "rows": "892ded3eb09e49f28c8f0c937cd8eeb89fc0ada251e50cb6c6b35a76bd1a7de9",
+    "gaussian-range": "87b53fd2fc571ab3cc62d10ed5d9b6cb27f45c8ec978ccdec1eff7a6a1b2cd8b",
+    "mixture-range": "e56fc442e28898737f065030b6c3bfa821e0289ca1ba6ef96fbae7ca5d407959",
+    "categorical-range": "e4777d0ebc6277abc8963538c52fa2323fa9b3b0a68472a6203da32e41e36e29",
     "table": "2cb33668db5960b9ef43b2963c4b260f1eb03810adc1785c973eac815e7ad63b",
 }
 
@@ -191,8 +199,8 @@ def golden_cases():
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_golden_streams(backend, name):
-    model, x = golden_cases()[name]
-    enc = coding.encode(x, model, precision=20)
+    model, x = golden_cases()[name.removesuffix("-range")]
+    enc = coding.encode(x, model, precision=20, coder="range" if "-range" in name else "rans")
     assert hashlib.sha256(enc.data).hexdigest() == GOLDEN[name]
     np.testing.assert_array_equal(coding.decode(enc.data, model), x)
 
@@ -258,6 +266,8 @@ def test_overhead_is_small_on_the_issue_workloads():
     enc = coding.encode(y, coding.QuantizedGaussian(mean, scale, -512, 511))
     assert 0 < enc.bits - enc.ideal_bits < framing + 1e-4 * enc.ideal_bits
     assert enc.overhead == pytest.approx(enc.bits / enc.ideal_bits - 1)
+    enc = coding.encode(y, coding.QuantizedGaussian(mean, scale, -512, 511), coder="range")
+    assert 0 < enc.bits - enc.ideal_bits < 8 * 28 + 2e-4 * enc.ideal_bits
 
 
 # --- adversarial data ---------------------------------------------------------------------------
@@ -410,9 +420,10 @@ def corrupt_cases():
     ]
 
 
-def test_every_flipped_byte_and_every_truncation_raises(backend):
+@pytest.mark.parametrize("coder", CODERS)
+def test_every_flipped_byte_and_every_truncation_raises(backend, coder):
     for model, x in corrupt_cases():
-        data = coding.encode(x, model).data
+        data = coding.encode(x, model, coder=coder).data
         for i in range(len(data)):
             for flip in (0x01, 0x80, 0xFF):
                 bad = bytearray(data)
@@ -432,14 +443,15 @@ def reseal(header16, payload):
     return header16 + struct.pack("<I", crc) + payload
 
 
-def test_garbage_words_with_a_valid_checksum_never_crash(backend):
+@pytest.mark.parametrize("coder", CODERS)
+def test_garbage_words_with_a_valid_checksum_never_crash(backend, coder):
     # The coder's closing check (every state back at its start, every word read) catches damage
     # to coded symbols; the raw bits of an escaped value pass through the states unchecked (that
     # is what the CRC is for), so a flip there may decode to another value instead of raising.
     rng = np.random.default_rng(10)
     raised = trials = 0
     for model, x in corrupt_cases():
-        data = coding.encode(x, model).data
+        data = coding.encode(x, model, coder=coder).data
         head, payload = data[:16], data[20:]
         for trial in range(30 if backend == "cpp" else 5):
             words = bytearray(payload)
@@ -460,12 +472,13 @@ def test_garbage_words_with_a_valid_checksum_never_crash(backend):
     assert raised >= 0.9 * trials
 
 
-def test_damaged_coded_symbols_raise_even_with_a_valid_checksum(backend):
+@pytest.mark.parametrize("coder", CODERS)
+def test_damaged_coded_symbols_raise_even_with_a_valid_checksum(backend, coder):
     rng = np.random.default_rng(13)
     p = zipf(16)
     x = rng.choice(16, 64, p=p)  # no escapes: every bit passes through the coder's arithmetic
     model = coding.Categorical(p)
-    data = coding.encode(x, model).data
+    data = coding.encode(x, model, coder=coder).data
     head, payload = data[:16], data[20:]
     for k in range(0, len(payload), 3 if backend == "cpp" else 11):
         words = bytearray(payload)
@@ -474,11 +487,12 @@ def test_damaged_coded_symbols_raise_even_with_a_valid_checksum(backend):
             coding.decode(reseal(head, bytes(words)), model)
 
 
-def test_wrong_model_raises(backend):
+@pytest.mark.parametrize("coder", CODERS)
+def test_wrong_model_raises(backend, coder):
     rng = np.random.default_rng(11)
     x, mean, scale = gaussian_workload(rng, 300)
     model = coding.QuantizedGaussian(mean, scale, -60, 60)
-    data = coding.encode(x, model).data
+    data = coding.encode(x, model, coder=coder).data
     with pytest.raises(
         ValueError, match="encoded with a QuantizedGaussian model, got QuantizedLaplace"
     ):
@@ -641,3 +655,25 @@ def test_streaming_mixed_models_and_misuse(backend):
     with pytest.raises(ValueError, match=r"does not decode|ended before|escaped"):
         dec.decode(coding.QuantizedGaussian(np.zeros((3, 5)), 0.3, -3, 3))
         dec.finish()
+
+
+def test_range_streaming_is_a_queue(backend):
+    rng = np.random.default_rng(16)
+    y1, m1, s1 = gaussian_workload(rng, 11)
+    first = coding.QuantizedLogistic(m1, s1, -40, 40)
+    y2 = rng.integers(0, 5, 7)
+    second = coding.Categorical(rng.random((7, 5)))
+    enc = coding.RangeEncoder(precision=22)
+    enc.encode(y1, first)
+    enc.encode(y2, second)
+    stream = enc.finish()
+    dec = coding.RangeDecoder(stream)
+    np.testing.assert_array_equal(dec.decode(first), y1)
+    np.testing.assert_array_equal(dec.decode(second), y2)
+    dec.finish()
+    with pytest.raises(ValueError, match="written by the range coder; read it with RangeDecoder"):
+        coding.RansDecoder(stream)
+    # one block: the same bytes as encode(..., coder="range")
+    one = coding.RangeEncoder()
+    one.encode(y1, first)
+    assert one.finish().data == coding.encode(y1, first, coder="range").data

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "infokit/coding/models.hpp"
+#include "infokit/coding/range.hpp"
 #include "infokit/coding/rans.hpp"
 
 namespace py = pybind11;
@@ -38,6 +39,11 @@ void check_precision(int precision) {
                                 std::to_string(precision));
 }
 
+int checked_precision(int precision) {
+  check_precision(precision);
+  return precision;
+}
+
 void check_alphabet(std::int64_t low, std::int64_t high, int precision) {
   if (low > high) throw std::invalid_argument("low must be <= high");
   if (low < -(std::int64_t{1} << 52) || high > (std::int64_t{1} << 52))
@@ -56,26 +62,28 @@ std::size_t stride_of(const Reals& a, std::size_t n, const char* name) {
 }
 
 // Runs one model's block through an encoder (GIL released).
-template <class Model>
-void push_block(ic::RansEncoder& enc, const Model& m, const Values& symbols) {
+template <class Encoder, class Model>
+void push_block(Encoder& enc, const Model& m, const Values& symbols) {
   const std::size_t n = static_cast<std::size_t>(symbols.size());
   const std::int64_t* v = symbols.data();
   py::gil_scoped_release release;
-  if constexpr (std::is_same_v<Model, ic::TableModel>)
+  if constexpr (std::is_same_v<Encoder, ic::RansEncoder> && std::is_same_v<Model, ic::TableModel>)
     enc.encode_table(m, v, n);
   else
     enc.encode(m, v, n);
 }
 
 // Pops one model's block of n symbols from a decoder (GIL released); ValueError if it fails.
-template <class Model>
-Values pop_block(ic::RansDecoder& dec, const Model& m, std::size_t n) {
+template <class Decoder, class Model>
+Values pop_block(Decoder& dec, const Model& m, std::size_t n) {
   Values out(static_cast<py::ssize_t>(n));
   std::int64_t* o = out.mutable_data();
   int status = dec.status();
   if (status == ic::kOk) {
     py::gil_scoped_release release;
-    if constexpr (std::is_same_v<Model, ic::TableModel>)
+    if constexpr (std::is_same_v<Decoder, ic::RangeDecoder>)
+      status = dec.decode(m, o, n);
+    else if constexpr (std::is_same_v<Model, ic::TableModel>)
       status = dec.decode_table(m, o, n);
     else if constexpr (std::is_same_v<Model, ic::RowsModel> ||
                        std::is_same_v<Model, ic::IndexedTables>)
@@ -103,13 +111,14 @@ Values decode_with(const Model& m, const Words& words, std::size_t n, int precis
   return out;
 }
 
-// The streaming objects: an encoder that takes blocks one at a time (a stack: the last block
-// pushed is the first popped) and a decoder that pops them; each block with its own model.
+// The streaming objects: an encoder that takes blocks one at a time and a decoder that pops
+// them, each block with its own model. rANS is a stack (the last block pushed is the first
+// popped), the range coder a queue.
+template <class Coder>
 class StreamEncoder {
  public:
-  explicit StreamEncoder(int precision) : enc_(checked(precision)) {}
-  static int checked(int precision);
-  ic::RansEncoder& get() {
+  explicit StreamEncoder(int precision) : enc_(checked_precision(precision)) {}
+  Coder& get() {
     if (finished_) throw py::value_error("this encoder has finished; start a new one");
     return enc_;
   }
@@ -122,18 +131,16 @@ class StreamEncoder {
   int precision() const { return enc_.precision(); }
 
  private:
-  ic::RansEncoder enc_;
+  Coder enc_;
   bool finished_ = false;
 };
 
+template <class Coder>
 class StreamDecoder {
  public:
   StreamDecoder(Words words, std::uint64_t total, int precision)
-      : words_(std::move(words)),
-        total_(total),
-        dec_(words_.data(), static_cast<std::size_t>(words_.size()), StreamEncoder::checked(precision),
-             total) {}
-  ic::RansDecoder& get(std::size_t n) {
+      : words_(std::move(words)), total_(total), dec_(make(words_, total, precision)) {}
+  Coder& get(std::size_t n) {
     if (dec_.popped() + n > total_)
       throw py::value_error("the stream holds " + std::to_string(total_) + " symbols; " +
                             std::to_string(dec_.popped()) + " decoded, " + std::to_string(n) +
@@ -150,9 +157,16 @@ class StreamDecoder {
   std::uint64_t popped() const { return dec_.popped(); }
 
  private:
+  static Coder make(const Words& w, std::uint64_t total, int precision) {
+    const auto n = static_cast<std::size_t>(w.size());
+    if constexpr (std::is_same_v<Coder, ic::RansDecoder>)
+      return Coder(w.data(), n, checked_precision(precision), total);
+    else
+      return Coder(w.data(), n, checked_precision(precision));
+  }
   Words words_;  // keeps the buffer alive
   std::uint64_t total_;
-  ic::RansDecoder dec_;
+  Coder dec_;
 };
 
 ic::TableModel table_model(const Reals& probs, int precision) {
@@ -229,9 +243,118 @@ ic::IndexedTables indexed_tables(const Reals& weights, const Values& sizes, cons
                            offsets.data(), rows, index.data(), precision);
 }
 
-int StreamEncoder::checked(int precision) {
-  check_precision(precision);
-  return precision;
+template <class EncCoder, class DecCoder>
+void register_streams(py::module_& m, const char* enc_name, const char* dec_name) {
+  using Enc = StreamEncoder<EncCoder>;
+  using Dec = StreamDecoder<DecCoder>;
+  py::class_<Enc>(m, enc_name)
+      .def(py::init<int>(), py::arg("precision"))
+      .def_property_readonly("pushed", &Enc::pushed)
+      .def_property_readonly("precision", &Enc::precision)
+      .def("finish", &Enc::finish)
+      .def(
+          "encode_categorical",
+          [](Enc& e, const Reals& probs, const Values& symbols) {
+            push_block(e.get(), table_model(probs, e.precision()), symbols);
+          },
+          py::arg("probs"), py::arg("symbols"))
+      .def(
+          "encode_rows",
+          [](Enc& e, const Reals& probs, const Values& symbols) {
+            const auto n = static_cast<std::size_t>(symbols.size());
+            push_block(e.get(), rows_model(probs, n, e.precision()), symbols);
+          },
+          py::arg("probs"), py::arg("symbols"))
+      .def(
+          "encode_parametric",
+          [](Enc& e, int family, const Reals& mean, const Reals& scale,
+             std::int64_t low, std::int64_t high, const Values& symbols) {
+            const auto n = static_cast<std::size_t>(symbols.size());
+            push_block(e.get(), parametric_model(family, mean, scale, low, high, n, e.precision()),
+                       symbols);
+          },
+          py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+          py::arg("symbols"))
+      .def(
+          "encode_mixture",
+          [](Enc& e, const CArray<std::int32_t>& families, const Reals& means,
+             const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
+             const Values& symbols) {
+            check_alphabet(low, high, e.precision());
+            const auto n = static_cast<std::size_t>(symbols.size());
+            const MixtureArgs a = mixture_args(families, means, scales, weights, n);
+            const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
+                                         means.data(), scales.data(), weights.data(), a.stride,
+                                         low, high, e.precision());
+            push_block(e.get(), model, symbols);
+          },
+          py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
+          py::arg("low"), py::arg("high"), py::arg("symbols"))
+      .def(
+          "encode_tables",
+          [](Enc& e, const Reals& weights, const Values& sizes, const Values& offsets,
+             const Values& index, const Values& symbols) {
+            const auto n = static_cast<std::size_t>(symbols.size());
+            push_block(e.get(), indexed_tables(weights, sizes, offsets, index, n, e.precision()),
+                       symbols);
+          },
+          py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
+          py::arg("symbols"));
+
+  py::class_<Dec>(m, dec_name)
+      .def(py::init<Words, std::uint64_t, int>(), py::arg("words"), py::arg("total"),
+           py::arg("precision"))
+      .def_property_readonly("popped", &Dec::popped)
+      .def("finish", &Dec::finish)
+      .def(
+          "decode_categorical",
+          [](Dec& d, const Reals& probs, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(dec, table_model(probs, dec.precision()), n);
+          },
+          py::arg("probs"), py::arg("n"))
+      .def(
+          "decode_rows",
+          [](Dec& d, const Reals& probs, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(dec, rows_model(probs, n, dec.precision()), n);
+          },
+          py::arg("probs"), py::arg("n"))
+      .def(
+          "decode_parametric",
+          [](Dec& d, int family, const Reals& mean, const Reals& scale,
+             std::int64_t low, std::int64_t high, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(
+                dec, parametric_model(family, mean, scale, low, high, n, dec.precision()), n);
+          },
+          py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
+          py::arg("n"))
+      .def(
+          "decode_mixture",
+          [](Dec& d, const CArray<std::int32_t>& families, const Reals& means,
+             const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
+             std::size_t n) {
+            auto& dec = d.get(n);
+            check_alphabet(low, high, dec.precision());
+            const MixtureArgs a = mixture_args(families, means, scales, weights, n);
+            const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
+                                         means.data(), scales.data(), weights.data(), a.stride,
+                                         low, high, dec.precision());
+            return pop_block(dec, model, n);
+          },
+          py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
+          py::arg("low"), py::arg("high"), py::arg("n"))
+      .def(
+          "decode_tables",
+          [](Dec& d, const Reals& weights, const Values& sizes, const Values& offsets,
+             const Values& index, std::size_t n) {
+            auto& dec = d.get(n);
+            return pop_block(dec, indexed_tables(weights, sizes, offsets, index, n, dec.precision()),
+                             n);
+          },
+          py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
+          py::arg("n"));
 }
 
 }  // namespace
@@ -374,112 +497,7 @@ void register_coding(py::module_& m) {
       py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
       py::arg("low"), py::arg("high"), py::arg("words"), py::arg("n"), py::arg("precision"));
 
-  py::class_<StreamEncoder>(m, "RansStreamEncoder")
-      .def(py::init<int>(), py::arg("precision"))
-      .def_property_readonly("pushed", &StreamEncoder::pushed)
-      .def_property_readonly("precision", &StreamEncoder::precision)
-      .def("finish", &StreamEncoder::finish)
-      .def(
-          "encode_categorical",
-          [](StreamEncoder& e, const Reals& probs, const Values& symbols) {
-            push_block(e.get(), table_model(probs, e.precision()), symbols);
-          },
-          py::arg("probs"), py::arg("symbols"))
-      .def(
-          "encode_rows",
-          [](StreamEncoder& e, const Reals& probs, const Values& symbols) {
-            const auto n = static_cast<std::size_t>(symbols.size());
-            push_block(e.get(), rows_model(probs, n, e.precision()), symbols);
-          },
-          py::arg("probs"), py::arg("symbols"))
-      .def(
-          "encode_parametric",
-          [](StreamEncoder& e, int family, const Reals& mean, const Reals& scale,
-             std::int64_t low, std::int64_t high, const Values& symbols) {
-            const auto n = static_cast<std::size_t>(symbols.size());
-            push_block(e.get(), parametric_model(family, mean, scale, low, high, n, e.precision()),
-                       symbols);
-          },
-          py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
-          py::arg("symbols"))
-      .def(
-          "encode_mixture",
-          [](StreamEncoder& e, const CArray<std::int32_t>& families, const Reals& means,
-             const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
-             const Values& symbols) {
-            check_alphabet(low, high, e.precision());
-            const auto n = static_cast<std::size_t>(symbols.size());
-            const MixtureArgs a = mixture_args(families, means, scales, weights, n);
-            const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
-                                         means.data(), scales.data(), weights.data(), a.stride,
-                                         low, high, e.precision());
-            push_block(e.get(), model, symbols);
-          },
-          py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
-          py::arg("low"), py::arg("high"), py::arg("symbols"))
-      .def(
-          "encode_tables",
-          [](StreamEncoder& e, const Reals& weights, const Values& sizes, const Values& offsets,
-             const Values& index, const Values& symbols) {
-            const auto n = static_cast<std::size_t>(symbols.size());
-            push_block(e.get(), indexed_tables(weights, sizes, offsets, index, n, e.precision()),
-                       symbols);
-          },
-          py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
-          py::arg("symbols"));
-
-  py::class_<StreamDecoder>(m, "RansStreamDecoder")
-      .def(py::init<Words, std::uint64_t, int>(), py::arg("words"), py::arg("total"),
-           py::arg("precision"))
-      .def_property_readonly("popped", &StreamDecoder::popped)
-      .def("finish", &StreamDecoder::finish)
-      .def(
-          "decode_categorical",
-          [](StreamDecoder& d, const Reals& probs, std::size_t n) {
-            auto& dec = d.get(n);
-            return pop_block(dec, table_model(probs, dec.precision()), n);
-          },
-          py::arg("probs"), py::arg("n"))
-      .def(
-          "decode_rows",
-          [](StreamDecoder& d, const Reals& probs, std::size_t n) {
-            auto& dec = d.get(n);
-            return pop_block(dec, rows_model(probs, n, dec.precision()), n);
-          },
-          py::arg("probs"), py::arg("n"))
-      .def(
-          "decode_parametric",
-          [](StreamDecoder& d, int family, const Reals& mean, const Reals& scale,
-             std::int64_t low, std::int64_t high, std::size_t n) {
-            auto& dec = d.get(n);
-            return pop_block(
-                dec, parametric_model(family, mean, scale, low, high, n, dec.precision()), n);
-          },
-          py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
-          py::arg("n"))
-      .def(
-          "decode_mixture",
-          [](StreamDecoder& d, const CArray<std::int32_t>& families, const Reals& means,
-             const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
-             std::size_t n) {
-            auto& dec = d.get(n);
-            check_alphabet(low, high, dec.precision());
-            const MixtureArgs a = mixture_args(families, means, scales, weights, n);
-            const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
-                                         means.data(), scales.data(), weights.data(), a.stride,
-                                         low, high, dec.precision());
-            return pop_block(dec, model, n);
-          },
-          py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
-          py::arg("low"), py::arg("high"), py::arg("n"))
-      .def(
-          "decode_tables",
-          [](StreamDecoder& d, const Reals& weights, const Values& sizes, const Values& offsets,
-             const Values& index, std::size_t n) {
-            auto& dec = d.get(n);
-            return pop_block(dec, indexed_tables(weights, sizes, offsets, index, n, dec.precision()),
-                             n);
-          },
-          py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
-          py::arg("n"));
+  register_streams<ic::RansEncoder, ic::RansDecoder>(m, "RansStreamEncoder", "RansStreamDecoder");
+  register_streams<ic::RangeEncoder, ic::RangeDecoder>(m, "RangeStreamEncoder",
+                                                       "RangeStreamDecoder");
 }

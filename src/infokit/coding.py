@@ -66,6 +66,8 @@ __all__ = [
     "QuantizedGaussian",
     "QuantizedLaplace",
     "QuantizedLogistic",
+    "RangeDecoder",
+    "RangeEncoder",
     "RansDecoder",
     "RansEncoder",
     "bits",
@@ -76,7 +78,8 @@ __all__ = [
 
 MAGIC = b"IKEC"
 VERSION = 1
-CODERS = {"rans": 0}
+CODERS = {"rans": 0, "range": 1}
+_STREAM_CLASSES = {0: "Rans", 1: "Range"}
 DEFAULT_PRECISION = 24
 MIN_PRECISION, MAX_PRECISION = _ref.MIN_PRECISION, _ref.MAX_PRECISION
 _HEADER = struct.Struct("<4sBBBBQI")  # magic, version, coder, precision, tag, count, crc
@@ -635,8 +638,9 @@ def encode(
         Coded in C order. Values outside the model's range take the escape path.
     model : Model
         Its parameters broadcast against ``symbols`` (they may not enlarge it).
-    coder : {"rans"}
-        Interleaved rANS (8 states of 64 bits, 32-bit words).
+    coder : {"rans", "range"}
+        ``"rans"``: interleaved rANS (8 states of 64 bits, 32-bit words), the fastest.
+        ``"range"``: a range coder (64-bit low and range, 32-bit words), a queue.
     precision : int, default 24
         Probabilities are multiples of ``2**-precision`` (16 to 30). Every in-range symbol keeps
         at least ``2**-precision``.
@@ -658,7 +662,7 @@ def encode(
     s = _symbols(symbols)
     shape = _symbol_shape(model, s)
     model._check_precision(precision)
-    enc = _kernels(backend).RansStreamEncoder(precision)
+    enc = getattr(_kernels(backend), f"{_STREAM_CLASSES[CODERS[coder]]}StreamEncoder")(precision)
     _push(enc, model, s, shape)
     return _seal(enc.finish(), CODERS[coder], precision, model.tag, s.size, _ideal_of([(model, s)]))
 
@@ -695,7 +699,7 @@ _TAG_NAMES = {0: "streamed", 1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
 }
 
 
-def _read_header(data: Any) -> tuple[int, int, int, memoryview]:
+def _read_header(data: Any) -> tuple[int, int, int, int, memoryview]:
     if isinstance(data, Encoded):
         data = data.data
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -717,7 +721,7 @@ def _read_header(data: Any) -> tuple[int, int, int, memoryview]:
         raise ValueError("stream payload is not whole 32-bit words (truncated or corrupt)")
     if zlib.crc32(payload, zlib.crc32(raw[:16])) != crc:
         raise ValueError("stream checksum mismatch: the data is corrupt or truncated")
-    return precision, tag, count, payload
+    return coder, precision, tag, count, payload
 
 
 def _words(payload: memoryview) -> npt.NDArray[np.uint32]:
@@ -736,7 +740,7 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
     for the parametric families); one thread.
     """
     model = _check_model(model)
-    precision, tag, count, payload = _read_header(data)
+    coder, precision, tag, count, payload = _read_header(data)
     if tag == STREAM_TAG:
         raise ValueError("the stream mixes models block by block: read it with RansDecoder")
     if tag != model.tag:
@@ -752,7 +756,8 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
             f"the stream holds {count} symbols but the model's parameters have shape {shape}"
         )
     model._check_precision(precision)
-    dec = _kernels(backend).RansStreamDecoder(_words(payload), count, precision)
+    decoder = getattr(_kernels(backend), f"{_STREAM_CLASSES[coder]}StreamDecoder")
+    dec = decoder(_words(payload), count, precision)
     out = _pop(dec, model, shape)
     dec.finish()
     return out
@@ -761,37 +766,19 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
 STREAM_TAG = 0  # a stream of blocks coded with different models (RansEncoder)
 
 
-class RansEncoder:
-    """Streaming rANS encoder for autoregressive models: blocks of symbols, one model each.
-
-    rANS is a stack: the block encoded LAST is decoded FIRST. To decode blocks b_1, ..., b_m in
-    that order (each model may depend on the blocks before it), encode b_m, ..., b_1. The stream
-    equals the one :func:`encode` writes for the concatenated blocks under the same per-symbol
-    models, and :func:`decode` reads it when all blocks share one model class.
-
-    Parameters
-    ----------
-    precision : int, default 24
-        As in :func:`encode`.
-    backend : {"auto", "cpp", "numpy"}
-
-    Examples
-    --------
-    >>> enc = RansEncoder()
-    >>> enc.encode(second, model_given_first)      # doctest: +SKIP
-    >>> enc.encode(first, model)                   # doctest: +SKIP
-    >>> data = enc.finish().data                   # doctest: +SKIP
-    """
+class _StreamEncoder:
+    _coder: ClassVar[str]
 
     def __init__(self, *, precision: int = DEFAULT_PRECISION, backend: str = "auto") -> None:
         self._precision = _precision(precision)
-        self._enc = _kernels(backend).RansStreamEncoder(self._precision)
+        name = f"{_STREAM_CLASSES[CODERS[self._coder]]}StreamEncoder"
+        self._enc = getattr(_kernels(backend), name)(self._precision)
         self._blocks: list[tuple[Model, npt.NDArray[np.int64]]] = []
         self._tags: set[int] = set()
         self._finished = False
 
     def encode(self, symbols: Any, model: Model) -> None:
-        """Push a block of integer symbols (any shape, C order) under ``model``."""
+        """Code a block of integer symbols (any shape, C order) under ``model``."""
         if self._finished:
             raise ValueError("this encoder has finished; start a new one")
         model = _check_model(model)
@@ -803,33 +790,31 @@ class RansEncoder:
         self._tags.add(model.tag)
 
     def finish(self) -> Encoded:
-        """The stream of every block pushed so far; the encoder takes no more blocks."""
+        """The stream of every block so far; the encoder takes no more blocks."""
         if self._finished:
             raise ValueError("this encoder has finished; start a new one")
         self._finished = True
         tag = next(iter(self._tags)) if len(self._tags) == 1 else STREAM_TAG
         count = int(self._enc.pushed)
         ideal = _ideal_of(self._blocks)
-        return _seal(self._enc.finish(), CODERS["rans"], self._precision, tag, count, ideal)
+        words = self._enc.finish()
+        return _seal(words, CODERS[self._coder], self._precision, tag, count, ideal)
 
 
-class RansDecoder:
-    """Streaming rANS decoder: pops blocks in the reverse order of :class:`RansEncoder`.
-
-    Parameters
-    ----------
-    data : bytes or Encoded
-        A stream from :class:`RansEncoder` or :func:`encode`; the header and checksum are
-        verified here (``ValueError`` if damaged).
-    backend : {"auto", "cpp", "numpy"}
-    """
+class _StreamDecoder:
+    _coder: ClassVar[str]
 
     def __init__(self, data: Any, *, backend: str = "auto") -> None:
-        precision, _tag, count, payload = _read_header(data)
-        words = _words(payload)
+        coder, precision, _tag, count, payload = _read_header(data)
+        if coder != CODERS[self._coder]:
+            raise ValueError(
+                f"the stream was written by the {_coder_name(coder)} coder; "
+                f"read it with {_coder_name(coder).capitalize()}Decoder"
+            )
         self._precision = precision
         self._count = count
-        self._dec = _kernels(backend).RansStreamDecoder(words, count, precision)
+        name = f"{_STREAM_CLASSES[coder]}StreamDecoder"
+        self._dec = getattr(_kernels(backend), name)(_words(payload), count, precision)
 
     @property
     def remaining(self) -> int:
@@ -837,8 +822,9 @@ class RansDecoder:
         return self._count - int(self._dec.popped)
 
     def decode(self, model: Model, shape: int | tuple[int, ...] | None = None) -> Array:
-        """Pop the next block: shaped like ``model``'s per-symbol parameters, or ``shape`` (needed
-        for a model shared by all symbols). ``ValueError`` if the stream does not decode."""
+        """Decode the next block: shaped like ``model``'s per-symbol parameters, or ``shape``
+        (needed for a model shared by all symbols). ``ValueError`` if the stream does not
+        decode."""
         model = _check_model(model)
         if shape is None:
             if model.shape is None:
@@ -853,3 +839,56 @@ class RansDecoder:
     def finish(self) -> None:
         """Check that every symbol was decoded and the coder closed exactly at the stream's end."""
         self._dec.finish()
+
+
+def _coder_name(code: int) -> str:
+    return {v: k for k, v in CODERS.items()}[code]
+
+
+class RansEncoder(_StreamEncoder):
+    """Streaming rANS encoder for autoregressive models: blocks of symbols, one model each.
+
+    rANS is a stack: the block encoded LAST is decoded FIRST. To decode blocks b_1, ..., b_m in
+    that order (each model may depend on the blocks before it), encode b_m, ..., b_1. The stream
+    equals the one :func:`encode` writes for the concatenated blocks under the same per-symbol
+    models, and :func:`decode` reads it when all blocks share one model class.
+
+    Parameters
+    ----------
+    precision : int, default 24
+        As in :func:`encode`.
+    backend : {"auto", "cpp", "numpy"}
+    """
+
+    _coder = "rans"
+
+
+class RansDecoder(_StreamDecoder):
+    """Streaming rANS decoder: pops blocks in the reverse order of :class:`RansEncoder`.
+
+    Parameters
+    ----------
+    data : bytes or Encoded
+        A stream from :class:`RansEncoder` or ``encode(..., coder="rans")``; the header and
+        checksum are verified here (``ValueError`` if damaged).
+    backend : {"auto", "cpp", "numpy"}
+    """
+
+    _coder = "rans"
+
+
+class RangeEncoder(_StreamEncoder):
+    """Streaming range encoder: a queue, blocks decode in the order they were encoded.
+
+    The natural coder for autoregressive models evaluated while encoding. A single 64-bit state
+    (no interleaving), so slower than rANS; the stream equals ``encode(..., coder="range")`` of
+    the concatenated blocks. Parameters as :class:`RansEncoder`.
+    """
+
+    _coder = "range"
+
+
+class RangeDecoder(_StreamDecoder):
+    """Streaming range decoder: blocks in the order :class:`RangeEncoder` took them."""
+
+    _coder = "range"

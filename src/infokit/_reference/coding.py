@@ -27,6 +27,8 @@ FRAC_BITS = 20
 POSITION_SCALE = float(N_INTERVALS // 2) * (1 << FRAC_BITS)
 POSITION_END = N_INTERVALS << FRAC_BITS
 ONE32 = 1 << 32
+MASK64 = (1 << 64) - 1
+RANGE_MIN = 1 << 32
 WEIGHT_BITS = 16
 
 MESSAGES = {
@@ -123,10 +125,114 @@ def _mixture_cum(
     return _from_g(g, high - low + 1, precision)
 
 
-# --- the coder ----------------------------------------------------------------------------------
+# --- the coders ---------------------------------------------------------------------------------
 
 
-class RansStreamEncoder:
+class _Pushes:
+    """The per-model entry points of an encoder, over its ``_push(cum_of, bounds, symbols)``."""
+
+    precision: int
+
+    def _push(self, cum_of: Cum, bounds: Bounds, symbols: npt.NDArray[np.int64]) -> None:
+        raise NotImplementedError
+
+    def encode_categorical(
+        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
+    ) -> None:
+        cum = _categorical_cum([float(v) for v in probs], self.precision)
+        self._push(lambda i: cum, _fixed(0, len(probs) - 1), symbols)
+
+    def encode_rows(self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]) -> None:
+        self._push(*_rows_of(probs, self.precision), symbols)
+
+    def encode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None:
+        cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
+        self._push(cum_of, _fixed(low, high), symbols)
+
+    def encode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None:
+        cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
+        self._push(cum_of, _fixed(low, high), symbols)
+
+    def encode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        symbols: npt.NDArray[np.int64],
+    ) -> None:
+        self._push(*_tables_of(weights, sizes, offsets, index, self.precision), symbols)
+
+
+class _Pops:
+    """The per-model entry points of a decoder, over its ``_pop(cum_of, bounds, n)``."""
+
+    precision: int
+
+    def _pop(self, cum_of: Cum, bounds: Bounds, n: int) -> npt.NDArray[np.int64]:
+        raise NotImplementedError
+
+    def decode_categorical(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
+        cum = _categorical_cum([float(v) for v in probs], self.precision)
+        return self._pop(lambda i: cum, _fixed(0, len(probs) - 1), n)
+
+    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
+        return self._pop(*_rows_of(probs, self.precision), n)
+
+    def decode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]:
+        cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
+        return self._pop(cum_of, _fixed(low, high), n)
+
+    def decode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]:
+        cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
+        return self._pop(cum_of, _fixed(low, high), n)
+
+    def decode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        n: int,
+    ) -> npt.NDArray[np.int64]:
+        return self._pop(*_tables_of(weights, sizes, offsets, index, self.precision), n)
+
+
+class RansStreamEncoder(_Pushes):
     """rANS encoder state across blocks (a stack): push blocks in reverse decoding order.
 
     Symbol g pushed (counting from 0 over the whole stream) goes to lane 7 - g % 8.
@@ -178,52 +284,8 @@ class RansStreamEncoder:
             words += [self.x[j] & 0xFFFFFFFF, self.x[j] >> 32]
         return np.array(words, dtype=np.uint32)
 
-    def encode_categorical(
-        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
-    ) -> None:
-        cum = _categorical_cum([float(v) for v in probs], self.precision)
-        self._push(lambda i: cum, _fixed(0, len(probs) - 1), symbols)
 
-    def encode_rows(self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]) -> None:
-        self._push(*_rows_of(probs, self.precision), symbols)
-
-    def encode_parametric(
-        self,
-        family: int,
-        mean: npt.NDArray[np.float64],
-        scale: npt.NDArray[np.float64],
-        low: int,
-        high: int,
-        symbols: npt.NDArray[np.int64],
-    ) -> None:
-        cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
-        self._push(cum_of, _fixed(low, high), symbols)
-
-    def encode_mixture(
-        self,
-        families: npt.NDArray[np.int32],
-        means: npt.NDArray[np.float64],
-        scales: npt.NDArray[np.float64],
-        weights: npt.NDArray[np.float64],
-        low: int,
-        high: int,
-        symbols: npt.NDArray[np.int64],
-    ) -> None:
-        cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
-        self._push(cum_of, _fixed(low, high), symbols)
-
-    def encode_tables(
-        self,
-        weights: npt.NDArray[np.float64],
-        sizes: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64],
-        index: npt.NDArray[np.int64],
-        symbols: npt.NDArray[np.int64],
-    ) -> None:
-        self._push(*_tables_of(weights, sizes, offsets, index, self.precision), symbols)
-
-
-class RansStreamDecoder:
+class RansStreamDecoder(_Pops):
     """Pops what :class:`RansStreamEncoder` pushed; ``total`` is the stream's symbol count."""
 
     def __init__(self, words: npt.NDArray[np.uint32], total: int, precision: int) -> None:
@@ -299,47 +361,139 @@ class RansStreamDecoder:
         if self.pos != 0 or any(s != RANS_L for s in self.x):
             raise ValueError(MESSAGES[4])
 
-    def decode_categorical(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
-        cum = _categorical_cum([float(v) for v in probs], self.precision)
-        return self._pop(lambda i: cum, _fixed(0, len(probs) - 1), n)
 
-    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
-        return self._pop(*_rows_of(probs, self.precision), n)
+class RangeStreamEncoder(_Pushes):
+    """Range coder (a queue; see range.hpp): 64-bit low and range, 32-bit words."""
 
-    def decode_parametric(
-        self,
-        family: int,
-        mean: npt.NDArray[np.float64],
-        scale: npt.NDArray[np.float64],
-        low: int,
-        high: int,
-        n: int,
-    ) -> npt.NDArray[np.int64]:
-        cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
-        return self._pop(cum_of, _fixed(low, high), n)
+    def __init__(self, precision: int) -> None:
+        self.precision = precision
+        self.low = 0
+        self.range = MASK64
+        self.words: list[int] = []
+        self.pushed = 0
 
-    def decode_mixture(
-        self,
-        families: npt.NDArray[np.int32],
-        means: npt.NDArray[np.float64],
-        scales: npt.NDArray[np.float64],
-        weights: npt.NDArray[np.float64],
-        low: int,
-        high: int,
-        n: int,
-    ) -> npt.NDArray[np.int64]:
-        cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
-        return self._pop(cum_of, _fixed(low, high), n)
+    def _put(self, start: int, freq: int) -> None:
+        r = self.range >> self.precision
+        low = self.low + r * start
+        if low > MASK64:  # carry into the words already written
+            low &= MASK64
+            i = len(self.words) - 1
+            while True:
+                self.words[i] = (self.words[i] + 1) & 0xFFFFFFFF
+                if self.words[i]:
+                    break
+                i -= 1
+        self.low, self.range = low, r * freq
+        while self.range < RANGE_MIN:
+            self.words.append(self.low >> 32)
+            self.low = (self.low << 32) & MASK64
+            self.range <<= 32
 
-    def decode_tables(
-        self,
-        weights: npt.NDArray[np.float64],
-        sizes: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64],
-        index: npt.NDArray[np.int64],
-        n: int,
-    ) -> npt.NDArray[np.int64]:
-        return self._pop(*_tables_of(weights, sizes, offsets, index, self.precision), n)
+    def _put_bits(self, value: int, bits: int) -> None:
+        shift = self.precision - bits
+        self._put(value << shift, 1 << shift)
+
+    def _push(self, cum_of: Cum, bounds: Bounds, symbols: npt.NDArray[np.int64]) -> None:
+        M = 1 << self.precision
+        for i in range(len(symbols)):
+            self.pushed += 1
+            v = int(symbols[i])
+            low, high = bounds(i)
+            if low <= v <= high:
+                cum = cum_of(i)
+                k = v - low
+                self._put(cum[k], cum[k + 1] - cum[k])
+                continue
+            above = v > high
+            e = v - high - 1 if above else low - 1 - v
+            length = e.bit_length()
+            self._put(M - 1, 1)
+            self._put_bits((0x80 if above else 0) | length, 8)
+            chunks = (length + 15) // 16
+            for c in range(chunks):
+                bits = length - 16 * c if c == chunks - 1 else 16
+                self._put_bits((e >> (16 * c)) & 0xFFFF, bits)
+
+    def finish(self) -> npt.NDArray[np.uint32]:
+        return np.array([*self.words, self.low >> 32, self.low & 0xFFFFFFFF], dtype=np.uint32)
+
+
+class RangeStreamDecoder(_Pops):
+    """Pops what :class:`RangeStreamEncoder` pushed, in the same order."""
+
+    def __init__(self, words: npt.NDArray[np.uint32], total: int, precision: int) -> None:
+        self.precision = precision
+        self.total = total
+        self.w = [int(v) for v in words]
+        if len(self.w) < 2:
+            raise ValueError(MESSAGES[1])
+        self.point = (self.w[0] << 32) | self.w[1]
+        self.pos = 2
+        self.range = MASK64
+        self.popped = 0
+
+    def _slot(self) -> tuple[int, int]:
+        r = self.range >> self.precision
+        q = self.point // r
+        if q >= 1 << self.precision:
+            raise ValueError(MESSAGES[4])
+        return q, r
+
+    def _advance(self, r: int, start: int, freq: int) -> None:
+        self.point -= r * start
+        self.range = r * freq
+        while self.range < RANGE_MIN:
+            if self.pos >= len(self.w):
+                raise ValueError(MESSAGES[1])
+            self.point = ((self.point << 32) & MASK64) | self.w[self.pos]
+            self.pos += 1
+            self.range <<= 32
+
+    def _get_bits(self, bits: int) -> int:
+        slot, r = self._slot()
+        shift = self.precision - bits
+        value = slot >> shift
+        self._advance(r, value << shift, 1 << shift)
+        return value
+
+    def _pop(self, cum_of: Cum, bounds: Bounds, n: int) -> npt.NDArray[np.int64]:
+        if self.popped + n > self.total:
+            raise ValueError(
+                f"the stream holds {self.total} symbols; {self.popped} decoded, {n} more asked"
+            )
+        out = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            self.popped += 1
+            low, high = bounds(i)
+            slot, r = self._slot()
+            cum = cum_of(i)
+            k = bisect.bisect_right(cum, slot) - 1
+            self._advance(r, cum[k], cum[k + 1] - cum[k])
+            if k < high - low + 1:
+                out[i] = low + k
+                continue
+            header = self._get_bits(8)
+            length = header & 0x7F
+            if length > 64:
+                raise ValueError(MESSAGES[3])
+            e = 0
+            chunks = (length + 15) // 16
+            for c in range(chunks):
+                bits = length - 16 * c if c == chunks - 1 else 16
+                e |= self._get_bits(bits) << (16 * c)
+            v = high + 1 + e if header & 0x80 else low - 1 - e
+            if not -(1 << 63) <= v < 1 << 63:
+                raise ValueError(MESSAGES[3])
+            out[i] = v
+        return out
+
+    def finish(self) -> None:
+        if self.popped != self.total:
+            raise ValueError(
+                f"only {self.popped} of the stream's {self.total} symbols were decoded"
+            )
+        if self.point != 0 or self.pos != len(self.w):
+            raise ValueError(MESSAGES[4])
 
 
 # --- the twins of the _core functions -----------------------------------------------------------

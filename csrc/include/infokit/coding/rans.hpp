@@ -101,6 +101,20 @@ class WordBuffer {
   std::size_t size_ = 0, cap_ = 0;
 };
 
+// The value an escape header and excess stand for; false if it would leave int64.
+inline bool escaped_value(u32 header, u64 e, i64 low, i64 high, i64& v) {
+  if (header & 0x80) {
+    const u64 room = static_cast<u64>(INT64_MAX) - static_cast<u64>(high);  // values above high
+    if (high == INT64_MAX || e >= room) return false;
+    v = static_cast<i64>(static_cast<u64>(high) + 1 + e);
+  } else {
+    const u64 room = static_cast<u64>(low) - static_cast<u64>(INT64_MIN);  // values below low
+    if (low == INT64_MIN || e >= room) return false;
+    v = static_cast<i64>(static_cast<u64>(low) - 1 - e);
+  }
+  return true;
+}
+
 class RansEncoder {
  public:
   explicit RansEncoder(int precision, std::size_t reserve = 0) : P_(precision) {
@@ -277,16 +291,7 @@ class RansDecoder {
       const int bits = c == chunks - 1 ? len - 16 * c : 16;
       e |= static_cast<u64>(get_bits(lane, bits)) << (16 * c);
     }
-    if (header & 0x80) {
-      const u64 room = static_cast<u64>(INT64_MAX) - static_cast<u64>(high);  // values above high
-      if (high == INT64_MAX || e >= room) return false;
-      v = static_cast<i64>(static_cast<u64>(high) + 1 + e);
-    } else {
-      const u64 room = static_cast<u64>(low) - static_cast<u64>(INT64_MIN);  // values below low
-      if (low == INT64_MIN || e >= room) return false;
-      v = static_cast<i64>(static_cast<u64>(low) - 1 - e);
-    }
-    return true;
+    return escaped_value(header, e, low, high, v);
   }
 
   // One symbol on the general path: model index `index`, the next lane.
