@@ -89,6 +89,10 @@ def run(preset: str) -> list[dict[str, Any]]:
     assert np.array_equal(back, x)
     ideal = stream.ideal_bits
     add("(a) Zipf(1.1), 256 symbols", "infokit rANS", n_cat, t_enc, t_dec, stream.bits, ideal)
+    t_enc, ranged = timed(lambda: coding.encode(x, model, coder="range"), repeats)
+    t_dec, back = timed(lambda: coding.decode(ranged, model), repeats)
+    assert np.array_equal(back, x)
+    add("(a) Zipf(1.1), 256 symbols", "infokit range", n_cat, t_enc, t_dec, ranged.bits, ideal)
     if constriction is not None:
         x32 = x.astype(np.int32)
         cmodel = constriction.stream.model.Categorical(p, perfect=False)
@@ -113,6 +117,19 @@ def run(preset: str) -> list[dict[str, Any]]:
             ideal,
         )
 
+        def c_range_enc() -> np.ndarray:
+            coder = constriction.stream.queue.RangeEncoder()
+            coder.encode(x32, cmodel)
+            return coder.get_compressed()
+
+        t_enc, words = timed(c_range_enc, repeats)
+        t_dec, back = timed(
+            lambda: constriction.stream.queue.RangeDecoder(words).decode(cmodel, n_cat), repeats
+        )
+        assert np.array_equal(back, x32)
+        bits = 32 * words.size
+        add("(a) Zipf(1.1), 256 symbols", "constriction range", n_cat, t_enc, t_dec, bits, ideal)
+
     # (b) per-symbol Gaussian
     mean = rng.normal(0.0, 5.0, n_par)
     scale = np.exp(rng.uniform(np.log(0.11), np.log(20.0), n_par))
@@ -123,6 +140,10 @@ def run(preset: str) -> list[dict[str, Any]]:
     assert np.array_equal(back, y)
     ideal = stream.ideal_bits
     add("(b) per-symbol Gaussian", "infokit rANS", n_par, t_enc, t_dec, stream.bits, ideal)
+    t_enc, ranged = timed(lambda: coding.encode(y, model_g, coder="range"), repeats)
+    t_dec, back = timed(lambda: coding.decode(ranged, model_g), repeats)
+    assert np.array_equal(back, y)
+    add("(b) per-symbol Gaussian", "infokit range", n_par, t_enc, t_dec, ranged.bits, ideal)
     if constriction is not None:
         y32 = y.astype(np.int32)
         gmodel = constriction.stream.model.QuantizedGaussian(-512, 511)
@@ -173,14 +194,19 @@ def run(preset: str) -> list[dict[str, Any]]:
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    peers = {r["workload"]: r for r in rows if r["coder"].startswith("constriction")}
+    # infokit's coders against constriction's of the same kind (ANS / range)
+    peers = {
+        (r["workload"], r["coder"].split()[-1].replace("ANS", "rANS")): r
+        for r in rows
+        if r["coder"].startswith("constriction")
+    }
     lines = [
         "| workload | coder | n | encode (M symbols/s) | decode (M symbols/s) | "
         "encode ratio | decode ratio | overhead vs ideal |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        peer = peers.get(r["workload"])
+        peer = peers.get((r["workload"], r["coder"].split()[-1]))
         if peer is not None and r["coder"].startswith("infokit"):
             ratios = f"{r['enc'] / peer['enc']:.1f}x | {r['dec'] / peer['dec']:.1f}x"
         else:

@@ -26,6 +26,12 @@ using Words = CArray<std::uint32_t>;
 using Values = CArray<std::int64_t>;
 using Reals = CArray<double>;
 
+py::array_t<std::uint32_t> to_array(ic::WordBuffer&& v) {
+  auto* owned = new ic::WordBuffer(std::move(v));
+  py::capsule owner(owned, [](void* p) { delete static_cast<ic::WordBuffer*>(p); });
+  return py::array_t<std::uint32_t>(static_cast<py::ssize_t>(owned->size()), owned->data(), owner);
+}
+
 py::array_t<std::uint32_t> to_array(std::vector<std::uint32_t>&& v) {
   auto* owned = new std::vector<std::uint32_t>(std::move(v));
   py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<std::uint32_t>*>(p); });

@@ -94,7 +94,8 @@ class WordBuffer {
   }
   u32* end() { return data_.get() + size_; }
   void set_end(const u32* e) { size_ = static_cast<std::size_t>(e - data_.get()); }
-  std::vector<u32> take() { return std::vector<u32>(data_.get(), data_.get() + size_); }
+  const u32* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
 
  private:
   std::unique_ptr<u32[]> data_;
@@ -205,12 +206,12 @@ class RansEncoder {
 
   // The word stream: everything emitted, then each lane's state as (low word, high word), lane
   // kLanes - 1 first, so the decoder pops lane 0's state first.
-  std::vector<u32> finish() {
+  WordBuffer finish() {
     for (int j = kLanes - 1; j >= 0; --j) {
       words_.push_back(static_cast<u32>(x_[j]));
       words_.push_back(static_cast<u32>(x_[j] >> 32));
     }
-    return words_.take();
+    return std::move(words_);
   }
 
  private:
