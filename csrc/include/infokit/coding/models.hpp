@@ -317,6 +317,15 @@ class ParametricModel {
     return true;
   }
 
+  // The symbol k with C(k) <= slot < C(k + 1) = hi, lo = C(k), for a slot below the escape bin.
+  i64 locate(const Cdf& C, u32 slot, u32& lo, u32& hi) const {
+    const i64 k = guess(C, slot);
+    lo = C(k);
+    hi = C(k + 1);
+    if (lo <= slot && slot < hi) return k;
+    return bracket(C, slot, n_, k, lo, hi);
+  }
+
   // The continuous quantile at slot / M as a symbol index: usually the right one.
   i64 guess(const Cdf& C, u32 slot) const {
     const double u = inverse_.quantile(static_cast<u64>(slot) << (32 - P_));
@@ -409,18 +418,25 @@ class MixtureModel {
       return false;
     }
     const Cdf C = cdf(i);
-    const i64 guessed = guess(C, slot);
     u32 lo, hi;
-    const i64 k = bracket(C, slot, n_, guessed, lo, hi);
+    const i64 k = locate(C, slot, lo, hi);
     iv = {lo, hi - lo};
     v = low_ + k;
     return true;
   }
 
   // The mixture's quantile lies between its components' quantiles at the same level (below
-  // all of them every G_j is under the level, and so is their weighted mean): bisect on the
-  // integer CDF between those bounds (the caller's bracket repairs a bound the guess got wrong).
-  i64 guess(const Cdf& C, u32 slot) const {
+  // all of them every G_j is under the level, and so is their weighted mean): search the integer
+  // CDF between those bounds, by interpolation (the CDF is smooth) alternating with bisection
+  // (a logarithmic worst case). Bounds the table's interpolation got wrong fall back to a gallop.
+  i64 locate(const Cdf& C, u32 slot, u32& c_lo, u32& c_hi) const {
+    i64 lo, hi;
+    bounds(C, slot, lo, hi);
+    return search(C, slot, lo, hi, C(lo), C(hi), c_lo, c_hi);
+  }
+
+  // Symbol indices that bracket the mixture's quantile at slot / M.
+  void bounds(const Cdf& C, u32 slot, i64& lo, i64& hi) const {
     const u64 g = static_cast<u64>(slot) << (32 - P_);
     double qmin = 1e300, qmax = -1e300;
     for (int j = 0; j < K_; ++j) {
@@ -431,12 +447,14 @@ class MixtureModel {
       qmax = std::max(qmax, q);
     }
     const double last = static_cast<double>(n_ - 1);
-    i64 lo = static_cast<i64>(std::clamp(std::floor(qmin + 0.5) - 1.0, 0.0, last));
-    i64 hi = static_cast<i64>(std::clamp(std::floor(qmax + 0.5) + 2.0, 1.0, last + 1.0));
-    u64 clo = C(lo), chi = C(hi);
-    if (clo > slot || chi <= slot) return lo;  // bounds missed: the caller's gallop takes over
-    // Interpolation search on the integer CDF (the CDF is smooth, so a few steps), with every
-    // other step a bisection to keep the worst case logarithmic.
+    lo = static_cast<i64>(std::clamp(std::floor(qmin + 0.5) - 1.0, 0.0, last));
+    hi = static_cast<i64>(std::clamp(std::floor(qmax + 0.5) + 2.0, 1.0, last + 1.0));
+  }
+
+  // From bounds lo < hi with clo = C(lo), chi = C(hi): the symbol whose interval holds slot.
+  i64 search(const Cdf& C, u32 slot, i64 lo, i64 hi, u64 clo, u64 chi, u32& c_lo,
+             u32& c_hi) const {
+    if (clo > slot || chi <= slot) return bracket(C, slot, n_, lo, c_lo, c_hi);
     for (bool interpolate = true; hi - lo > 1; interpolate = !interpolate) {
       i64 mid = lo + (hi - lo) / 2;
       if (interpolate)
@@ -449,6 +467,8 @@ class MixtureModel {
       else
         hi = mid, chi = c;
     }
+    c_lo = static_cast<u32>(clo);
+    c_hi = static_cast<u32>(chi);
     return lo;
   }
 

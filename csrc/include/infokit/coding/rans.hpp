@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "infokit/coding/models.hpp"
@@ -398,7 +399,6 @@ class RansDecoder {
   int decode_staged(const Model& m, i64* out, std::size_t n) {
     const u64 esc = m.escape_slot();
     const i64 low = m.low_value();
-    const i64 count = m.alphabet();
     std::size_t i = 0;
     while (i < n && status_ == kOk && lane() != 0) decode_one(m, i, out[i]), ++i;  // align
     for (; i + kLanes <= n && status_ == kOk; i += kLanes) {
@@ -409,14 +409,28 @@ class RansDecoder {
         s[j] = slot(j);
         C[j] = m.cdf(i + j);
       }
-      for (int j = 0; j < kLanes; ++j) k[j] = m.guess(C[j], s[j]);
-      for (int j = 0; j < kLanes; ++j) {
-        lo[j] = C[j](k[j]);
-        hi[j] = C[j](k[j] + 1);
+      if constexpr (std::is_same_v<Model, MixtureModel>) {
+        // bounds from the components' quantiles, the CDF at both, then the per-lane search
+        i64 a[kLanes], b[kLanes];
+        u64 ca[kLanes], cb[kLanes];
+        for (int j = 0; j < kLanes; ++j) m.bounds(C[j], s[j], a[j], b[j]);
+        for (int j = 0; j < kLanes; ++j) {
+          ca[j] = C[j](a[j]);
+          cb[j] = C[j](b[j]);
+        }
+        for (int j = 0; j < kLanes; ++j)
+          k[j] = s[j] < esc ? m.search(C[j], s[j], a[j], b[j], ca[j], cb[j], lo[j], hi[j]) : 0;
+      } else {
+        // the quantile guess, the CDF at the guess and the next symbol, rare corrections
+        for (int j = 0; j < kLanes; ++j) k[j] = m.guess(C[j], s[j]);
+        for (int j = 0; j < kLanes; ++j) {
+          lo[j] = C[j](k[j]);
+          hi[j] = C[j](k[j] + 1);
+        }
+        for (int j = 0; j < kLanes; ++j)
+          if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
+            k[j] = bracket(C[j], s[j], m.alphabet(), k[j], lo[j], hi[j]);
       }
-      for (int j = 0; j < kLanes; ++j)
-        if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
-          k[j] = bracket(C[j], s[j], count, k[j], lo[j], hi[j]);
       for (int j = 0; j < kLanes; ++j) {
         ++popped_;
         if (s[j] >= esc) {
