@@ -164,9 +164,12 @@ class TableModel {
       } else {
         u32 s_bits = 0;
         while ((u64{1} << s_bits) < f) ++s_bits;
-        // ceil(2^(63 + s) / f) without 128-bit division: 2^(63+s) = f * q + r.
-        const unsigned __int128 num = static_cast<unsigned __int128>(1) << (63 + s_bits);
-        e.rcp = static_cast<u64>((num + f - 1) / f);
+        // ceil(2^(63 + s) / f) in two 64-bit long-division steps: 2^(63 + s) = 2^(31 + s) 2^32,
+        // and 2^(31 + s) / f < 2^32 because f > 2^(s - 1).
+        const u64 top = u64{1} << (31 + s_bits);
+        const u64 q1 = top / f, r1 = top % f;
+        const u64 q2 = (r1 << 32) / f, r2 = (r1 << 32) % f;
+        e.rcp = (q1 << 32) + q2 + (r2 != 0);
         e.shift = s_bits - 1;
         e.bias = cum_[k];
       }

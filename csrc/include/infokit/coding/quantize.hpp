@@ -27,6 +27,18 @@ using i64 = std::int64_t;
 constexpr int kMinPrecision = 16;  // bypass chunks of the escape path are 16-bit uniform symbols
 constexpr int kMaxPrecision = 30;  // R * G(k) must fit in 63 bits, G on 32 bits
 
+// The high 64 bits of a 64 x 64-bit product.
+inline u64 mulhi64(u64 a, u64 b) {
+#if defined(__SIZEOF_INT128__)
+  return static_cast<u64>((static_cast<unsigned __int128>(a) * b) >> 64);
+#else
+  const u64 a_lo = a & 0xffffffffu, a_hi = a >> 32, b_lo = b & 0xffffffffu, b_hi = b >> 32;
+  const u64 lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+  const u64 cross = (lo_lo >> 32) + (hi_lo & 0xffffffffu) + lo_hi;
+  return hi_hi + (hi_lo >> 32) + (cross >> 32);
+#endif
+}
+
 // Families of the parametric models; the numbers are part of the stream format.
 enum Family : int { kGaussian = 0, kLaplace = 1, kLogistic = 2, kCauchy = 3 };
 

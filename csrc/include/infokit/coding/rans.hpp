@@ -146,8 +146,7 @@ class RansEncoder {
     *out = static_cast<u32>(x);
     out += emit;
     x = emit ? x >> 32 : x;
-    const u64 q =
-        static_cast<u64>((static_cast<unsigned __int128>(x) * s.rcp) >> 64) >> s.shift;
+    const u64 q = mulhi64(x, s.rcp) >> s.shift;
     x += s.bias + q * s.cmpl;
   }
 
