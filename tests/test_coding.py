@@ -216,6 +216,7 @@ def test_bits_match_scipy_bin_probabilities(family):
     dist = SCIPY[family]
     p = dist.cdf(x + 0.5, mean, scale) - dist.cdf(x - 0.5, mean, scale)
     np.testing.assert_allclose(coding.bits(x, model), -np.log2(p), rtol=1e-9)
+    np.testing.assert_allclose(coding.log_likelihood(x, model), np.log(p), rtol=1e-9)
     # far in the tail, where the scipy difference underflows, the log-space form stays finite
     far = coding.bits(np.array([400]), FAMILY_MODELS[family](0.0, 1.0, -10, 10))
     assert np.isfinite(far).all() and far[0] > 10

@@ -84,6 +84,7 @@ __all__ = [
     "decode",
     "encode",
     "ideal_bits",
+    "log_likelihood",
 ]
 
 MAGIC = b"IKEC"
@@ -625,6 +626,14 @@ def bits(symbols: Any, model: Model) -> npt.NDArray[np.float64]:
     s = _symbols(symbols)
     _symbol_shape(model, s)
     return -model._log2_prob(s)
+
+
+def log_likelihood(symbols: Any, model: Model) -> npt.NDArray[np.float64]:
+    """Per-symbol ``log p(symbol)`` in nats under the continuous model: ``-ln 2 * bits``.
+
+    The training-time rate term of quantized latents (P13, P25, P47); see :func:`bits`.
+    """
+    return -bits(symbols, model) * _LN2
 
 
 def ideal_bits(symbols: Any, model: Model) -> float:
