@@ -700,3 +700,57 @@ def test_code_lengths_match_constriction():
     )
     theirs = 32 * c.get_compressed().size
     assert abs(ours - theirs) < 2e-4 * theirs + 800
+
+
+# --- chunked streams (parallel threads) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("coder", CODERS)
+def test_chunked_streams_round_trip_and_do_not_depend_on_threads(backend, coder, monkeypatch):
+    monkeypatch.setattr(coding, "CHUNK", 37)
+    rng = np.random.default_rng(18)
+    for model, x in small_models(rng, 130):
+        x = with_escapes(x)
+        with infokit.threads(1):
+            one = coding.encode(x, model, coder=coder)
+        with infokit.threads(2):
+            two = coding.encode(x, model, coder=coder)
+            np.testing.assert_array_equal(coding.decode(two, model), x)
+        assert one.data == two.data
+        assert one.data[5] & 0x80  # the chunked flag
+        if backend == "cpp":
+            assert coding.encode(x, model, coder=coder, backend="numpy").data == one.data
+
+
+def test_chunked_stream_damage_and_misuse(monkeypatch):
+    monkeypatch.setattr(coding, "CHUNK", 16)
+    rng = np.random.default_rng(19)
+    p = zipf(8)
+    x = rng.choice(8, 50, p=p)
+    model = coding.Categorical(p)
+    data = coding.encode(x, model).data
+    for i in range(len(data)):
+        bad = bytearray(data)
+        bad[i] ^= 0x10
+        with pytest.raises(ValueError):
+            coding.decode(bytes(bad), model)
+    head, words = data[:16], np.frombuffer(data[20:], dtype="<u4").copy()
+    for k in (0, 1, 2):  # the chunk length and the first word counts, resealed
+        bad = words.copy()
+        bad[k] += 1
+        with pytest.raises(ValueError, match=r"chunk table|does not decode|ended before"):
+            coding.decode(reseal(head, bad.tobytes()), model)
+    with pytest.raises(ValueError, match="use decode"):
+        coding.RansDecoder(data)
+
+
+def test_long_streams_are_chunked_at_full_size():
+    core()
+    rng = np.random.default_rng(20)
+    p = zipf()
+    x = rng.choice(256, size=coding.CHUNK + 1_000_000, p=p)
+    model = coding.Categorical(p)
+    with infokit.threads(2):
+        enc = coding.encode(x, model)
+        np.testing.assert_array_equal(coding.decode(enc, model), x)
+    assert enc.data[5] == 0x80 and enc.overhead < 5e-5

@@ -56,6 +56,7 @@ import numbers
 import struct
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -65,6 +66,7 @@ import scipy.special
 
 from . import _backend
 from ._reference import coding as _ref
+from ._threads import get_num_threads
 
 __all__ = [
     "Categorical",
@@ -184,6 +186,10 @@ class Model:
         """The kernel method suffix and the model's arguments for a block of ``shape``."""
         raise NotImplementedError
 
+    # Positions in ``_block``'s arguments of per-symbol arrays (one row per symbol, or a single
+    # shared row), cut along with the symbols when a long stream is coded in chunks.
+    _per_symbol: tuple[int, ...] = ()
+
     def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         raise NotImplementedError
 
@@ -222,6 +228,10 @@ class Categorical(Model):
     def _check_precision(self, precision: int) -> None:
         if self.probs.shape[-1] + 2 >= 1 << precision:
             raise ValueError(f"precision={precision} is too low for {self.probs.shape[-1]} symbols")
+
+    @property
+    def _per_symbol(self) -> tuple[int, ...]:  # type: ignore[override]
+        return () if self.probs.ndim == 1 else (0,)  # the rows, not a shared distribution
 
     def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
         if self.probs.ndim == 1:
@@ -308,6 +318,8 @@ class CdfTable(Model):
     @property
     def shape(self) -> tuple[int, ...] | None:
         return None if self.index.ndim == 0 else self.index.shape
+
+    _per_symbol = (3,)  # index
 
     def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
         return "tables", self._args(shape)
@@ -399,6 +411,8 @@ class _Quantized(Model):
                 f"precision={precision} is too low for the {self.high - self.low + 1} symbols "
                 f"low..high"
             )
+
+    _per_symbol = (1, 2)  # mean, scale
 
     def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
         m, s = _flat(self.mean, shape), _flat(self.scale, shape)
@@ -542,6 +556,8 @@ class Mixture(Model):
         if self.high - self.low + 2 >= 1 << precision:
             raise ValueError(f"precision={precision} is too low for the symbols low..high")
 
+    _per_symbol = (1, 2, 3)  # means, scales, weights
+
     def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
         return "mixture", (*self._args(shape), self.low, self.high)
 
@@ -681,9 +697,98 @@ def encode(
     s = _symbols(symbols)
     shape = _symbol_shape(model, s)
     model._check_precision(precision)
-    enc = getattr(_kernels(backend), f"{_STREAM_CLASSES[CODERS[coder]]}StreamEncoder")(precision)
-    _push(enc, model, s, shape)
-    return _seal(enc.finish(), CODERS[coder], precision, model.tag, s.size, _ideal_of([(model, s)]))
+    kernels, code = _kernels(backend), CODERS[coder]
+    ideal = _ideal_of([(model, s)])
+    if s.size <= CHUNK:
+        enc = getattr(kernels, f"{_STREAM_CLASSES[code]}StreamEncoder")(precision)
+        _push(enc, model, s, shape)
+        return _seal(enc.finish(), code, precision, model.tag, s.size, ideal)
+    words = _encode_chunks(kernels, code, model, s, shape, precision)
+    return _seal(words, code | _CHUNKED, precision, model.tag, s.size, ideal)
+
+
+# Streams longer than CHUNK symbols are cut into chunks of CHUNK symbols, each coded on its own
+# (its own coder states) so that chunks encode and decode in parallel threads. The cut depends
+# on the length only, never on the thread count: the bytes are the same for any thread count.
+# Payload of a chunked stream: the chunk length in symbols, the word count of each chunk, then
+# the chunks' words. A chunk costs 8 more coder states and a word: about 500 bits, 0.002 % of
+# 2^22 symbols at 5 bits each.
+CHUNK = 1 << 22
+_CHUNKED = 0x80  # flag in the coder byte
+
+
+def _chunks(count: int, chunk: int) -> list[tuple[int, int]]:
+    return [(a, min(a + chunk, count)) for a in range(0, count, chunk)]
+
+
+def _cut(model: Model, args: tuple[Any, ...], a: int, b: int) -> tuple[Any, ...]:
+    out = list(args)
+    for i in model._per_symbol:
+        if isinstance(out[i], np.ndarray) and out[i].ndim >= 1 and out[i].shape[0] > 1:
+            out[i] = out[i][a:b]
+    return tuple(out)
+
+
+def _map(func: Callable[[int], Any], n: int) -> list[Any]:
+    """func(0), ..., func(n - 1) on infokit's threads (the kernels release the GIL)."""
+    n_threads = min(get_num_threads(), n)
+    if n_threads <= 1:
+        return [func(t) for t in range(n)]
+    with ThreadPoolExecutor(n_threads) as pool:
+        return list(pool.map(func, range(n)))
+
+
+def _encode_chunks(
+    kernels: Any,
+    code: int,
+    model: Model,
+    s: npt.NDArray[np.int64],
+    shape: tuple[int, ...],
+    precision: int,
+) -> npt.NDArray[np.uint32]:
+    name, args = model._block(shape)
+    flat = np.ascontiguousarray(s.reshape(-1))
+    parts = _chunks(flat.size, CHUNK)
+
+    def one(t: int) -> npt.NDArray[np.uint32]:
+        a, b = parts[t]
+        enc = getattr(kernels, f"{_STREAM_CLASSES[code]}StreamEncoder")(precision)
+        getattr(enc, f"encode_{name}")(*_cut(model, args, a, b), flat[a:b])
+        return np.asarray(enc.finish(), dtype=np.uint32)
+
+    words = _map(one, len(parts))
+    table = np.array([CHUNK] + [w.size for w in words], dtype=np.uint32)
+    return np.concatenate([table, *words])
+
+
+def _decode_chunks(
+    kernels: Any,
+    code: int,
+    model: Model,
+    words: npt.NDArray[np.uint32],
+    count: int,
+    shape: tuple[int, ...],
+    precision: int,
+) -> npt.NDArray[np.int64]:
+    if words.size < 1 or int(words[0]) < 1:
+        raise ValueError("the stream's chunk table is damaged")
+    parts = _chunks(count, int(words[0]))
+    sizes = words[1 : 1 + len(parts)].astype(np.int64)
+    if sizes.size != len(parts) or 1 + len(parts) + int(sizes.sum()) != words.size:
+        raise ValueError("the stream's chunk table does not match its words (corrupt stream)")
+    starts = 1 + len(parts) + np.concatenate([[0], np.cumsum(sizes)])
+    name, args = model._block(shape)
+    out = np.empty(count, dtype=np.int64)
+
+    def one(t: int) -> None:
+        a, b = parts[t]
+        chunk = words[starts[t] : starts[t + 1]]
+        dec = getattr(kernels, f"{_STREAM_CLASSES[code]}StreamDecoder")(chunk, b - a, precision)
+        out[a:b] = getattr(dec, f"decode_{name}")(*_cut(model, args, a, b), b - a)
+        dec.finish()
+
+    _map(one, len(parts))
+    return out.reshape(shape)
 
 
 def _ideal_of(blocks: list[tuple[Model, npt.NDArray[np.int64]]]) -> Callable[[], float]:
@@ -731,7 +836,7 @@ def _read_header(data: Any) -> tuple[int, int, int, int, memoryview]:
         raise ValueError(f"data is not an infokit stream: magic {magic!r}, expected {MAGIC!r}")
     if version != VERSION:
         raise ValueError(f"stream version {version} is not supported (this is version {VERSION})")
-    if coder not in CODERS.values():
+    if coder & ~_CHUNKED not in CODERS.values():
         raise ValueError(f"stream names an unknown coder ({coder})")
     if not MIN_PRECISION <= precision <= MAX_PRECISION:
         raise ValueError(f"stream precision {precision} is out of range (corrupt header)")
@@ -775,7 +880,12 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
             f"the stream holds {count} symbols but the model's parameters have shape {shape}"
         )
     model._check_precision(precision)
-    decoder = getattr(_kernels(backend), f"{_STREAM_CLASSES[coder]}StreamDecoder")
+    kernels = _kernels(backend)
+    if coder & _CHUNKED:
+        return _decode_chunks(
+            kernels, coder & ~_CHUNKED, model, _words(payload), count, shape, precision
+        )
+    decoder = getattr(kernels, f"{_STREAM_CLASSES[coder]}StreamDecoder")
     dec = decoder(_words(payload), count, precision)
     out = _pop(dec, model, shape)
     dec.finish()
@@ -825,6 +935,8 @@ class _StreamDecoder:
 
     def __init__(self, data: Any, *, backend: str = "auto") -> None:
         coder, precision, _tag, count, payload = _read_header(data)
+        if coder & _CHUNKED:
+            raise ValueError("the stream was coded in parallel chunks by encode(): use decode()")
         if coder != CODERS[self._coder]:
             raise ValueError(
                 f"the stream was written by the {_coder_name(coder)} coder; "
