@@ -37,13 +37,16 @@ standard distributions (``infokit._coding_tables``) interpolated in integer arit
 only floating-point steps are IEEE ``+ - * /`` and ``floor`` (exact or correctly rounded
 everywhere; the C++ is built with ``-ffp-contract=off``), and no other libm function takes part.
 The pure-Python twin ``infokit._reference.coding`` writes the same bytes; golden streams in the
-tests pin them. Results do not depend on the thread count (the coders run on one thread).
+tests pin them. Streams longer than ``CHUNK`` (2^22) symbols are cut into chunks of that length,
+coded independently on ``infokit.get_num_threads()`` threads; the cut depends on the length
+alone, so the bytes never depend on the thread count.
 
 Stream format (little-endian)
 -----------------------------
 ``b"IKEC"``, version (1 byte), coder (1 byte, 0 = rANS, 1 = range), precision (1 byte), model
 tag (1 byte, 0 for blocks of several models), symbol count (8 bytes), CRC-32 of everything
-else (4 bytes), then the 32-bit words. A damaged
+else (4 bytes), then the 32-bit words (for a chunked stream, flagged by bit 7 of the coder
+byte: the chunk length, each chunk's word count, then the chunks). A damaged
 stream, a stream of another version, or a different model raises ``ValueError``; decoding never
 reads out of bounds and always terminates.
 """
@@ -688,7 +691,7 @@ def encode(
         ``data`` (bytes), ``bits``, ``ideal_bits`` and ``overhead``.
 
     Cost: O(n) times the model's CDF evaluation (two per symbol for the parametric families, a
-    table lookup for a shared categorical); one thread.
+    table lookup for a shared categorical); chunks of 2^22 symbols run on infokit's threads.
     """
     model = _check_model(model)
     if coder not in CODERS:
@@ -861,7 +864,7 @@ def decode(data: Any, model: Model, *, backend: str = "auto") -> npt.NDArray[np.
     stream, another version, or a model that does not match the one used to encode (checked by
     the model tag, the symbol count, and the coder states closing exactly at the stream's end).
     Cost: O(n) (a table lookup per symbol for a shared categorical, about two CDF evaluations
-    for the parametric families); one thread.
+    for the parametric families); chunks of 2^22 symbols run on infokit's threads.
     """
     model = _check_model(model)
     coder, precision, tag, count, payload = _read_header(data)
