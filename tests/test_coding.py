@@ -754,3 +754,14 @@ def test_long_streams_are_chunked_at_full_size():
         enc = coding.encode(x, model)
         np.testing.assert_array_equal(coding.decode(enc, model), x)
     assert enc.data[5] == 0x80 and enc.overhead < 5e-5
+
+
+def test_compiled_crc32_equals_zlib():
+    mod = core()
+    rng = np.random.default_rng(21)
+    for n in (0, 1, 7, 8, 9, 63, 1000, 4097):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        for start in (0, 0xDEADBEEF):
+            assert mod.crc32(data, start) == zlib.crc32(data, start)
+    words = rng.integers(0, 2**32, 999, dtype=np.uint64).astype("<u4")
+    assert mod.crc32(words.data) == zlib.crc32(words.data)

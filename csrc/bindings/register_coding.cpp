@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "infokit/coding/crc32.hpp"
 #include "infokit/coding/models.hpp"
 #include "infokit/coding/range.hpp"
 #include "infokit/coding/rans.hpp"
@@ -367,6 +368,20 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
 
 void register_coding(py::module_& m) {
   m.attr("coding_lanes") = ic::kLanes;
+
+  m.def(
+      "crc32",
+      [](const py::buffer& data, std::uint32_t value) {
+        const py::buffer_info info = data.request();
+        if (info.ndim > 1 && info.strides.back() != info.itemsize)
+          throw std::invalid_argument("crc32 needs a contiguous buffer");
+        const auto* p = static_cast<const unsigned char*>(info.ptr);
+        const auto n = static_cast<std::size_t>(info.size * info.itemsize);
+        py::gil_scoped_release release;
+        return ic::crc32(value, p, n);
+      },
+      py::arg("data"), py::arg("value") = 0,
+      "CRC-32 of a contiguous buffer, continuing `value` (the same as zlib.crc32).");
 
   m.def(
       "coding_table",

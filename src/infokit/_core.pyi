@@ -31,6 +31,7 @@ def combine(
 # A stream that does not decode raises ValueError. Twins: infokit._reference.coding.
 coding_lanes: int
 
+def crc32(data: object, value: int = 0) -> int: ...
 def coding_table(family: int) -> npt.NDArray[np.uint64]: ...
 def parametric_cdf(
     family: int, mean: float, scale: float, low: int, high: int, precision: int

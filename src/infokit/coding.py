@@ -105,6 +105,12 @@ _LN2 = math.log(2.0)
 Array = npt.NDArray[Any]
 
 
+def _crc32(data: Any, value: int = 0) -> int:
+    """zlib.crc32, through the compiled slicing-by-8 loop when it is built (same values)."""
+    core = _backend.compiled("_core")
+    return int(core.crc32(data, value)) if core is not None else zlib.crc32(data, value)
+
+
 def _kernels(backend: str) -> Any:
     if _backend.resolve(backend) == "cpp":
         return _backend.compiled("_core")
@@ -815,7 +821,7 @@ def _seal(
     """Header, checksum and words: the stream, and (lazily) what it cost against the ideal."""
     payload = np.ascontiguousarray(words, dtype="<u4").data  # a memoryview: no copy
     head = _HEADER.pack(MAGIC, VERSION, coder, precision, tag, count, 0)[:16]
-    crc = zlib.crc32(payload, zlib.crc32(head))
+    crc = _crc32(payload, _crc32(head))
     data = b"".join((head, struct.pack("<I", crc), payload))
     return Encoded(data=data, count=count, bits=8 * len(data), _ideal=ideal)
 
@@ -846,7 +852,7 @@ def _read_header(data: Any) -> tuple[int, int, int, int, memoryview]:
     payload = raw[_HEADER.size :]
     if len(payload) % 4:
         raise ValueError("stream payload is not whole 32-bit words (truncated or corrupt)")
-    if zlib.crc32(payload, zlib.crc32(raw[:16])) != crc:
+    if _crc32(payload, _crc32(raw[:16])) != crc:
         raise ValueError("stream checksum mismatch: the data is corrupt or truncated")
     return coder, precision, tag, count, payload
 
