@@ -333,7 +333,8 @@ class ParametricModel {
   i64 guess(const Cdf& C, u32 slot) const {
     const double u = inverse_.quantile(static_cast<u64>(slot) << (32 - P_));
     const double b = C.mean + u * C.scale - static_cast<double>(low_);
-    return static_cast<i64>(std::clamp(std::floor(b + 0.5), 0.0, static_cast<double>(n_ - 1)));
+    // clamp, then truncate (= floor on the non-negative clamped value)
+    return static_cast<i64>(std::clamp(b + 0.5, 0.0, static_cast<double>(n_ - 1)));
   }
 
   i64 low_value() const { return low_; }
@@ -450,8 +451,8 @@ class MixtureModel {
       qmax = std::max(qmax, q);
     }
     const double last = static_cast<double>(n_ - 1);
-    lo = static_cast<i64>(std::clamp(std::floor(qmin + 0.5) - 1.0, 0.0, last));
-    hi = static_cast<i64>(std::clamp(std::floor(qmax + 0.5) + 2.0, 1.0, last + 1.0));
+    lo = static_cast<i64>(std::clamp(qmin - 0.5, 0.0, last));  // floor(qmin + 1/2) - 1
+    hi = static_cast<i64>(std::clamp(qmax + 2.5, 1.0, last + 1.0));
   }
 
   // From bounds lo < hi with clo = C(lo), chi = C(hi): the symbol whose interval holds slot.

@@ -123,7 +123,8 @@ inline void quantize_categorical(const double* p, std::size_t stride, u32 K, int
   for (u32 k = 0; k < K; ++k) total += p[k * stride];
   double partial = 0.0;
   for (u32 k = 0; k < K; ++k) {
-    cum[k] = k + static_cast<u32>(std::floor(R * (partial / total)));
+    // the product is >= 0, where truncation is floor (and no libm call on baseline x86-64)
+    cum[k] = k + static_cast<u32>(R * (partial / total));
     partial += p[k * stride];
   }
   cum[K] = static_cast<u32>(M - 1);
@@ -146,7 +147,7 @@ inline void quantize_weights(const double* w, int K, u32* out) {
   u32 used = 0;
   int largest = 0;
   for (int j = 0; j < K; ++j) {
-    out[j] = static_cast<u32>(std::floor((w[j] / total) * (1 << kWeightBits)));
+    out[j] = static_cast<u32>((w[j] / total) * (1 << kWeightBits));  // >= 0: truncation = floor
     used += out[j];
     if (out[j] > out[largest]) largest = j;
   }
