@@ -18,30 +18,21 @@ fixed costs (infokit: a 20-byte header and 8 final 64-bit coder states) are incl
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _results import RESULTS, load_average, write_section
 
 import infokit
 from infokit import coding
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- bench_coding:start -->", "<!-- bench_coding:end -->"
+HEADING = "## Entropy coding (benchmarks/bench_coding.py)"
 PRESETS = {"full": (10_000_000, 1_000_000, 5), "quick": (1_000_000, 200_000, 3)}
 SEED = 5
-
-
-def _load() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "unknown"
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def timed(func: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -224,40 +215,30 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS), help="markdown file, or - for none")
     args = parser.parse_args()
     with infokit.threads(1):
-        load_before = _load()
+        load_before = load_average()
         rows = run(args.preset)
-        load_after = _load()
+        load_after = load_average()
     table = format_rows(rows)
     print(table)
     if args.output == "-":
         return
-    section = "\n".join(
+    body = "\n".join(
         [
-            START,
-            "## Entropy coding (issue 5): infokit.coding against constriction",
+            HEADING,
             "",
-            "Written by `python benchmarks/bench_coding.py` (one thread; infokit through its",
-            "public API, stream header and CRC included). Ratios are infokit over constriction in",
-            "the same run. Targets: categorical decode >= 10x and encode >= 3x constriction's ANS;",
-            "Gaussian decode >= 10x; the 3-component mixture >= 10 M symbols/s decode; overhead",
-            "<= 0.01 % at the default precision (24 bits).",
+            "infokit.coding against constriction, one thread; infokit through its public API",
+            "(stream header and CRC included). Ratios are infokit over constriction's coder of the",
+            "same kind in the same run. Targets (issue 5): categorical decode >= 10x and encode",
+            ">= 3x constriction's ANS; Gaussian decode >= 10x; the 3-component mixture >= 10 M",
+            "symbols/s decode; overhead <= 0.01 % at the default precision (24 bits).",
             "",
             f"Load average (1, 5, 15 min) before the run: {load_before}; after: {load_after}.",
             "The machine is shared (2 cores): compare ratios from one run, not absolute rates.",
             "",
             table,
-            END,
         ]
     )
-    path = Path(args.output)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S
-        )
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section(args.output, HEADING, body)
     print(f"\nwrote {args.output}", file=sys.stderr)
 
 

@@ -11,19 +11,13 @@ load before and after, and the issue's targets.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
+
+from _results import RESULTS, load_average, write_section
 
 from infokit import _bench
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-def _load() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "unknown"
-    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+HEADING = "## Discrete measures (benchmarks/bench_discrete.py)"
 
 
 def main() -> None:
@@ -34,16 +28,16 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    load_before = _load()
+    load_before = load_average()
     results = _bench.run(args.preset, progress=sys.stderr)
-    load_after = _load()
+    load_after = load_average()
     body = _bench.format_results(results)
     print(body)
     if args.output == "-":
         return
     text = "\n".join(
         [
-            "# Benchmark results",
+            HEADING,
             "",
             "Written by `python benchmarks/bench_discrete.py` (cases in `src/infokit/_bench.py`).",
             "Targets from issue 2, on one thread at n = 10^7: plug-in entropy >= 3x faster",
@@ -61,7 +55,7 @@ def main() -> None:
             "",
         ]
     )
-    Path(args.output).write_text(text, encoding="utf-8")
+    write_section(args.output, HEADING, text)
     print(f"\nwrote {args.output}", file=sys.stderr)
 
 

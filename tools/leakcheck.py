@@ -26,6 +26,11 @@ def calls() -> list:
     wide = rng.integers(0, 2**60, 200_000)
     codes = rng.integers(0, 300, 200_000)
     p = rng.random((300, 200))
+    series = rng.random((4, 2000))
+    # allocate_ranks: 20 layers, each with 8 (error, units) options sorted by units.
+    k_errors = np.sort(rng.random((20, 8)), axis=1)[:, ::-1].ravel().copy()
+    k_units = np.tile(np.arange(8, dtype=np.int64) * 3, 20)
+    k_offsets = np.arange(0, 161, 8, dtype=np.int64)
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -34,6 +39,9 @@ def calls() -> list:
         lambda: core.joint_counts(narrow, narrow[::-1].copy(), n_threads=2),
         lambda: core.combine(codes, codes, 300, 300, n_threads=2),
         lambda: cypmf.entropy(p, n_threads=2),
+        lambda: core.moving_average(series, 25, n_threads=2),
+        lambda: core.stl(series, 24, 7, 37, 25, 1, 1, 1, 1, 4, 3, 2, 1, n_threads=2),
+        lambda: core.knapsack_dp(k_errors, k_units, k_offsets, 200, n_threads=2),
     ]
 
 

@@ -6,11 +6,17 @@
 namespace py = pybind11;
 
 void register_discrete(py::module_& m);
+void register_timeseries(py::module_& m);
+void register_lowrank(py::module_& m);
+void register_structure(py::module_& m);
 void register_coding(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
   m.def("has_openmp", &infokit::has_openmp, "Whether the kernels were built with OpenMP threads.");
   register_discrete(m);
+  register_timeseries(m);
+  register_lowrank(m);
+  register_structure(m);
   register_coding(m);
 }

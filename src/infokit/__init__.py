@@ -19,7 +19,23 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-_SUBMODULES = ("pmf", "discrete", "binning", "stats", "coding")
+_SUBMODULES = (
+    "pmf",
+    "discrete",
+    "binning",
+    "stats",
+    "timeseries",
+    "optimize",
+    "scaling",
+    "lowrank",
+    "tensor",
+    # structure algorithms: pid, coupling, evidence
+    "pid",
+    "coupling",
+    "evidence",
+    # entropy coding
+    "coding",
+)
 
 __all__ = [
     "__version__",

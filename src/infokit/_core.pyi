@@ -26,6 +26,57 @@ def combine(
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
+# --- timeseries (csrc/include/infokit/timeseries/) ---------------------------------------------
+# x: 2-D C-contiguous float32 or float64 (rows, n); outputs have x's dtype and shape.
+def moving_average(
+    x: npt.NDArray[np.floating], kernel_size: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
+def stl(
+    x: npt.NDArray[np.floating],
+    period: int,
+    seasonal: int,
+    trend: int,
+    low_pass: int,
+    seasonal_deg: int,
+    trend_deg: int,
+    low_pass_deg: int,
+    seasonal_jump: int,
+    trend_jump: int,
+    low_pass_jump: int,
+    inner: int,
+    outer: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating], npt.NDArray[np.floating]]: ...
+
+# --- lowrank ---------------------------------------------------------------------------------
+# Multiple-choice knapsack DP (csrc/include/infokit/lowrank/knapsack.hpp): layer l's levels are
+# errors/units[offsets[l]:offsets[l+1]]; returns (levels, total error), total = inf if nothing fits.
+def knapsack_dp(
+    errors: npt.NDArray[np.float64],
+    units: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    capacity: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], float]: ...
+
+# --- structure kernels (csrc/include/infokit/structure/*.hpp); float64/int64/uint64 C-contiguous.
+def broja_solve(
+    tables: npt.NDArray[np.float64], tol: float, max_iter: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def greedy_coupling(
+    marginals: npt.NDArray[np.float64], sizes: npt.NDArray[np.int64], n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def set_transform(
+    values: npt.NDArray[np.float64], superset: bool, inverse: bool, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+def focal_combine(
+    focal: npt.NDArray[np.uint64],
+    mass: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.int64],
+    rule: int,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+
 # --- Entropy coding (csrc/include/infokit/coding/, csrc/bindings/register_coding.cpp) -----------
 # Words are the rANS stream as 32-bit integers; parameters of length 1 are shared by all symbols.
 # A stream that does not decode raises ValueError. Twins: infokit._reference.coding.
