@@ -387,8 +387,8 @@ void register_coding(py::module_& m) {
       "coding_table",
       [](int family) {
         if (family < 0 || family > 3) throw std::invalid_argument("unknown family");
-        const std::uint64_t* t = ic::family_table(family);
-        return CArray<std::uint64_t>(ic::kTableIntervals + 1, t);
+        const ic::Grid& g = ic::family_grid(family);
+        return CArray<std::uint64_t>(g.intervals + 1, g.table);
       },
       py::arg("family"), "The integer CDF table of a family (0..3), for the tests.");
 

@@ -24,8 +24,8 @@ RANS_L = 1 << 31
 MIN_PRECISION = 16
 MAX_PRECISION = 30
 FRAC_BITS = 20
-POSITION_SCALE = float(N_INTERVALS // 2) * (1 << FRAC_BITS)
-POSITION_END = N_INTERVALS << FRAC_BITS
+T_SCALE = float(N_INTERVALS // 2) * (1 << FRAC_BITS)  # t-grid steps per unit of t
+DIRECT_GRIDS = {"gaussian": (8.0, 128.0)}  # half width, grid steps per unit of u
 ONE32 = 1 << 32
 MASK64 = (1 << 64) - 1
 RANGE_MIN = 1 << 32
@@ -47,13 +47,18 @@ def _fixed(low: int, high: int) -> Bounds:
     return lambda i: (low, high)
 
 
-def table_cdf(table: Sequence[int], u: float) -> int:
+def table_cdf(family: str, u: float) -> int:
     """The family's CDF at u on a 2^32 scale (see quantize.hpp: same operations, same order)."""
-    t = 1.0 - 1.0 / (1.0 + u) if u >= 0.0 else 1.0 / (1.0 - u) - 1.0
-    position = (t + 1.0) * POSITION_SCALE
+    table = TABLES[family]
+    if family in DIRECT_GRIDS:
+        half_width, steps = DIRECT_GRIDS[family]
+        position = (u + half_width) * (steps * (1 << FRAC_BITS))
+    else:
+        t = 1.0 - 1.0 / (1.0 + u) if u >= 0.0 else 1.0 / (1.0 - u) - 1.0
+        position = (t + 1.0) * T_SCALE
     if not position > 0.0:
         return 0
-    if position >= POSITION_END:
+    if position >= (len(table) - 1) << FRAC_BITS:
         return ONE32
     q = int(position)
     i, frac = q >> FRAC_BITS, q & ((1 << FRAC_BITS) - 1)
@@ -83,10 +88,10 @@ def _from_g(gs: Callable[[int], int], n: int, precision: int) -> list[int]:
 def _parametric_cum(
     family: int, mean: float, scale: float, low: int, high: int, precision: int
 ) -> list[int]:
-    table = TABLES[FAMILIES[family]]
+    name = FAMILIES[family]
     edge, inv = float(low) - 0.5, 1.0 / scale
     return _from_g(
-        lambda k: table_cdf(table, ((edge + float(k)) - mean) * inv), high - low + 1, precision
+        lambda k: table_cdf(name, ((edge + float(k)) - mean) * inv), high - low + 1, precision
     )
 
 
@@ -109,7 +114,7 @@ def _mixture_cum(
     high: int,
     precision: int,
 ) -> list[int]:
-    tables = [TABLES[FAMILIES[f]] for f in families]
+    tables = [FAMILIES[f] for f in families]
     inv = [1.0 / s for s in scales]
     w = quantize_weights(weights)
     edge = float(low) - 0.5

@@ -258,7 +258,7 @@ class ParametricModel {
  public:
   ParametricModel(int family, const double* mean, std::size_t mean_stride, const double* scale,
                   std::size_t scale_stride, i64 low, i64 high, int precision)
-      : table_(family_table(family)),
+      : grid_(family_grid(family)),
         inverse_(inverse_table(family)),
         mean_(mean),
         scale_(scale),
@@ -275,19 +275,19 @@ class ParametricModel {
   i64 high(std::size_t) const { return high_; }
 
   struct Cdf {
-    const u64* table;
+    const Grid* grid;
     double mean, scale, inv_scale, edge;  // edge: low - 1/2
     i64 n;
     u64 R, M;
     u32 operator()(i64 k) const {
       const double u = (edge + static_cast<double>(k) - mean) * inv_scale;
-      return cdf_from_g(k <= 0 || k >= n ? 0 : table_cdf(table, u), k, n, R, M);
+      return cdf_from_g(k <= 0 || k >= n ? 0 : table_cdf(*grid, u), k, n, R, M);
     }
   };
 
   Cdf cdf(std::size_t i) const {
     const double scale = scale_[i * scale_stride_];
-    return Cdf{table_,
+    return Cdf{&grid_,
                mean_[i * mean_stride_],
                scale,
                1.0 / scale,
@@ -342,7 +342,7 @@ class ParametricModel {
   u64 escape_slot() const { return M_ - 1; }
 
  private:
-  const u64* table_;
+  const Grid& grid_;
   const InverseTable& inverse_;
   const double* mean_;
   const double* scale_;
@@ -372,7 +372,7 @@ class MixtureModel {
         M_(u64{1} << precision),
         R_(M_ - static_cast<u64>(n_) - 1) {
     for (int j = 0; j < K; ++j) {
-      tables_[j] = family_table(families[j]);
+      grids_[j] = &family_grid(families[j]);
       inverses_[j] = &inverse_table(families[j]);
     }
   }
@@ -389,7 +389,7 @@ class MixtureModel {
       const double b = static_cast<double>(m->low_) - 0.5 + static_cast<double>(k);
       u64 sum = 0;
       for (int j = 0; j < m->K_; ++j)
-        sum += w[j] * table_cdf(m->tables_[j], (b - mean[j]) * inv_scale[j]);
+        sum += w[j] * table_cdf(*m->grids_[j], (b - mean[j]) * inv_scale[j]);
       return cdf_from_g(sum >> kWeightBits, k, m->n_, m->R_, m->M_);
     }
   };
@@ -482,7 +482,7 @@ class MixtureModel {
 
  private:
   int K_;
-  const u64* tables_[kMaxComponents];
+  const Grid* grids_[kMaxComponents];
   const InverseTable* inverses_[kMaxComponents];
   const double* means_;
   const double* scales_;

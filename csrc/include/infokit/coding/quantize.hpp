@@ -42,38 +42,49 @@ inline u64 mulhi64(u64 a, u64 b) {
 // Families of the parametric models; the numbers are part of the stream format.
 enum Family : int { kGaussian = 0, kLaplace = 1, kLogistic = 2, kCauchy = 3 };
 
-inline const u64* family_table(int family) {
-  switch (family) {
-    case kLaplace:
-      return kLaplaceTable;
-    case kLogistic:
-      return kLogisticTable;
-    case kCauchy:
-      return kCauchyTable;
-    default:
-      return kGaussianTable;
-  }
-}
-
-// Position of u on the table grid as a fixed-point number with kFracBits fraction bits.
-// t = u / (1 + |u|) maps the real line onto (-1, 1); written as 1 - 1/(1 + u) (u >= 0) or
-// 1/(1 - u) - 1 (u < 0), every step is a correctly rounded monotone operation, so the position is a
-// non-decreasing function of u on every platform.
+// A family's table and its grid: direct (u on [-half_width, half_width], evenly spaced) or through
+// t = u / (1 + |u|) on [-1, 1]. position = (u + half_width) * scale or (t + 1) * scale, in units
+// of the grid step with kFracBits fraction bits.
 constexpr int kFracBits = 20;
-constexpr double kPositionScale = static_cast<double>(kTableIntervals / 2) * (1 << kFracBits);
-constexpr u64 kPositionEnd = static_cast<u64>(kTableIntervals) << kFracBits;
 constexpr u64 kOne32 = u64{1} << 32;
 
+struct Grid {
+  const u64* table;
+  int intervals;
+  bool direct;
+  double half_width;  // direct grids
+  double scale;       // grid steps per unit of u (direct) or of t, times 2^kFracBits
+};
+
+inline const Grid& family_grid(int family) {
+  static const Grid grids[4] = {
+      {kGaussianTable, kGaussianIntervals, true, 8.0, 128.0 * (1 << kFracBits)},
+      {kLaplaceTable, kTableIntervals, false, 0.0, (kTableIntervals / 2.0) * (1 << kFracBits)},
+      {kLogisticTable, kTableIntervals, false, 0.0, (kTableIntervals / 2.0) * (1 << kFracBits)},
+      {kCauchyTable, kTableIntervals, false, 0.0, (kTableIntervals / 2.0) * (1 << kFracBits)},
+  };
+  return grids[family >= 0 && family < 4 ? family : 0];
+}
+
 // The family's CDF at u on a 2^32 scale: linear interpolation in integers between table entries,
-// non-decreasing in u because the table is non-decreasing and the slope is never negative.
-inline u64 table_cdf(const u64* table, double u) {
-  const double t = u >= 0.0 ? 1.0 - 1.0 / (1.0 + u) : 1.0 / (1.0 - u) - 1.0;
-  const double position = (t + 1.0) * kPositionScale;
+// non-decreasing in u because the table is non-decreasing, the slope never negative, and the
+// position a non-decreasing function of u: (u + w) * s, or through t = 1 - 1/(1 + u) (u >= 0)
+// and 1/(1 - u) - 1 (u < 0), every step a correctly rounded monotone operation.
+inline u64 table_cdf(const Grid& grid, double u) {
+  double position;
+  if (grid.direct) {
+    position = (u + grid.half_width) * grid.scale;
+  } else {
+    const double t = u >= 0.0 ? 1.0 - 1.0 / (1.0 + u) : 1.0 / (1.0 - u) - 1.0;
+    position = (t + 1.0) * grid.scale;
+  }
   if (!(position > 0.0)) return 0;  // also NaN
-  if (position >= static_cast<double>(kPositionEnd)) return kOne32;
+  const u64 end = static_cast<u64>(grid.intervals) << kFracBits;
+  if (position >= static_cast<double>(end)) return kOne32;
   const u64 q = static_cast<u64>(position);
   const u64 i = q >> kFracBits;
   const u64 frac = q & ((u64{1} << kFracBits) - 1);
+  const u64* table = grid.table;
   return table[i] + (((table[i + 1] - table[i]) * frac) >> kFracBits);
 }
 
@@ -82,33 +93,41 @@ inline u64 table_cdf(const u64* table, double u) {
 // each of 2^12 + 1 evenly spaced CDF levels, linear in between.
 struct InverseTable {
   static constexpr int kBits = 12;
-  double t[(1 << kBits) + 2];
+  double u[(1 << kBits) + 2];  // u at each level j / 2^12 of the CDF
 
-  explicit InverseTable(const u64* table) {
+  explicit InverseTable(const Grid& grid) {
+    const u64* table = grid.table;
     int i = 0;
     for (int j = 0; j <= (1 << kBits); ++j) {
       const u64 g = static_cast<u64>(j) << (32 - kBits);
-      while (i < kTableIntervals - 1 && table[i + 1] <= g) ++i;  // table[i] <= g < table[i + 1]
+      while (i < grid.intervals - 1 && table[i + 1] <= g) ++i;  // table[i] <= g < table[i + 1]
       const u64 width = table[i + 1] - table[i];
       const double frac = width == 0 ? 0.0 : static_cast<double>(g - table[i]) / static_cast<double>(width);
-      t[j] = -1.0 + (static_cast<double>(i) + std::min(frac, 1.0)) * (2.0 / kTableIntervals);
+      const double x = static_cast<double>(i) + std::min(frac, 1.0);  // in grid steps
+      if (grid.direct) {
+        u[j] = -grid.half_width + x * (2.0 * grid.half_width / grid.intervals);
+      } else {
+        const double t = -1.0 + x * (2.0 / grid.intervals);
+        const double a = 1.0 - std::fabs(t);
+        u[j] = a <= 1e-300 ? (t > 0 ? 1e300 : -1e300) : t / a;
+      }
     }
-    t[(1 << kBits) + 1] = 1.0;
+    u[(1 << kBits) + 1] = u[1 << kBits];
   }
 
-  // u with table_cdf(u) close to g (g < 2^32).
+  // u with table_cdf(u) close to g (g < 2^32): linear between the levels.
   double quantile(u64 g) const {
     const u64 j = g >> (32 - kBits);
     const double f = static_cast<double>(g & ((u64{1} << (32 - kBits)) - 1)) * (1.0 / (1 << (32 - kBits)));
-    const double tt = t[j] + (t[j + 1] - t[j]) * f;
-    const double a = 1.0 - std::fabs(tt);
-    return a <= 1e-300 ? (tt > 0 ? 1e300 : -1e300) : tt / a;
+    const double lo = u[j], hi = u[j + 1];
+    if (!(hi - lo < 1e200)) return f < 0.5 ? lo : hi;  // an infinite end level
+    return lo + (hi - lo) * f;
   }
 };
 
 inline const InverseTable& inverse_table(int family) {
-  static const InverseTable tables[4] = {InverseTable(kGaussianTable), InverseTable(kLaplaceTable),
-                                         InverseTable(kLogisticTable), InverseTable(kCauchyTable)};
+  static const InverseTable tables[4] = {InverseTable(family_grid(0)), InverseTable(family_grid(1)),
+                                         InverseTable(family_grid(2)), InverseTable(family_grid(3))};
   return tables[family >= 0 && family < 4 ? family : 0];
 }
 
