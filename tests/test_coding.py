@@ -765,3 +765,28 @@ def test_compiled_crc32_equals_zlib():
             assert mod.crc32(data, start) == zlib.crc32(data, start)
     words = rng.integers(0, 2**32, 999, dtype=np.uint64).astype("<u4")
     assert mod.crc32(words.data) == zlib.crc32(words.data)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    families=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+    data=st.data(),
+    low=st.integers(-200, 0),
+    width=st.integers(0, 400),
+)
+def test_property_mixture_round_trip_and_twin(families, data, low, width):
+    K = len(families)
+    means = data.draw(st.lists(st.floats(-300, 300), min_size=K, max_size=K))
+    scales = data.draw(st.lists(st.floats(1e-3, 1e3), min_size=K, max_size=K))
+    weights = data.draw(
+        st.lists(st.floats(0, 10), min_size=K, max_size=K).filter(lambda w: sum(w) > 0)
+    )
+    comps = [
+        FAMILY_MODELS[f](m, s, low, low + width)
+        for f, m, s in zip(families, means, scales, strict=True)
+    ]
+    model = coding.Mixture(comps, weights)
+    x = np.array(data.draw(st.lists(st.integers(-500, 500), max_size=20)), dtype=np.int64)
+    enc = coding.encode(x, model)
+    np.testing.assert_array_equal(coding.decode(enc, model), x)
+    assert coding.encode(x, model, backend="numpy").data == enc.data

@@ -1,6 +1,6 @@
-// Bindings for the entropy coders (infokit/coding/*.hpp). Thin: take buffers, check sizes, release
-// the GIL, run the coder, turn a decoder status into ValueError. Validation of values (probabilities,
-// scales, ranges) is the Python layer's (src/infokit/coding.py).
+// Bindings for the entropy coders (infokit/coding/*.hpp). Thin: take buffers, check sizes,
+// release the GIL, run the coder, turn a decoder status into ValueError. Validation of values
+// (probabilities, scales, ranges) is the Python layer's (src/infokit/coding.py).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -357,8 +357,8 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
           [](Dec& d, const Reals& weights, const Values& sizes, const Values& offsets,
              const Values& index, std::size_t n) {
             auto& dec = d.get(n);
-            return pop_block(dec, indexed_tables(weights, sizes, offsets, index, n, dec.precision()),
-                             n);
+            const auto model = indexed_tables(weights, sizes, offsets, index, n, dec.precision());
+            return pop_block(dec, model, n);
           },
           py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
           py::arg("n"));

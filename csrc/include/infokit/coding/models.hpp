@@ -237,7 +237,8 @@ class RowsModel {
 
   bool decode_symbol(std::size_t i, u32 slot, i64& v, Interval& iv) const {
     quantize_categorical(p_ + i * stride_, 1, K_, P_, cum_.data());
-    const u32 s = static_cast<u32>(std::upper_bound(cum_.begin(), cum_.end(), slot) - cum_.begin()) - 1;
+    const auto above = std::upper_bound(cum_.begin(), cum_.end(), slot);
+    const u32 s = static_cast<u32>(above - cum_.begin()) - 1;
     iv = {cum_[s], cum_[s + 1] - cum_[s]};
     v = s;
     return s < K_;
@@ -429,51 +430,28 @@ class MixtureModel {
     return true;
   }
 
-  // The mixture's quantile lies between its components' quantiles at the same level (below
-  // all of them every G_j is under the level, and so is their weighted mean): search the integer
-  // CDF between those bounds, by interpolation (the CDF is smooth) alternating with bisection
-  // (a logarithmic worst case). Bounds the table's interpolation got wrong fall back to a gallop.
+  // The symbol whose interval holds slot: C at the guess and the next symbol, then a gallop
+  // (bracket) if the guess was off.
   i64 locate(const Cdf& C, u32 slot, u32& c_lo, u32& c_hi) const {
-    i64 lo, hi;
-    bounds(C, slot, lo, hi);
-    return search(C, slot, lo, hi, C(lo), C(hi), c_lo, c_hi);
+    const i64 k = guess(C, slot);
+    c_lo = C(k);
+    c_hi = C(k + 1);
+    if (c_lo <= slot && slot < c_hi) return k;
+    return bracket(C, slot, n_, k, c_lo, c_hi);
   }
 
-  // Symbol indices that bracket the mixture's quantile at slot / M.
-  void bounds(const Cdf& C, u32 slot, i64& lo, i64& hi) const {
+  // Guess: the weight-averaged quantile of the components at slot / M. Exact for one component,
+  // and within a symbol or two of the mixture's quantile when the components overlap (the usual
+  // case in learned codecs); the gallop covers the rest.
+  i64 guess(const Cdf& C, u32 slot) const {
     const u64 g = static_cast<u64>(slot) << (32 - P_);
-    double qmin = 1e300, qmax = -1e300;
-    for (int j = 0; j < K_; ++j) {
-      if (C.w[j] == 0) continue;
-      const double u = inverses_[j]->quantile(g);
-      const double q = C.mean[j] + u * C.scale[j] - static_cast<double>(low_);
-      qmin = std::min(qmin, q);
-      qmax = std::max(qmax, q);
-    }
-    const double last = static_cast<double>(n_ - 1);
-    lo = static_cast<i64>(std::clamp(qmin - 0.5, 0.0, last));  // floor(qmin + 1/2) - 1
-    hi = static_cast<i64>(std::clamp(qmax + 2.5, 1.0, last + 1.0));
-  }
-
-  // From bounds lo < hi with clo = C(lo), chi = C(hi): the symbol whose interval holds slot.
-  i64 search(const Cdf& C, u32 slot, i64 lo, i64 hi, u64 clo, u64 chi, u32& c_lo,
-             u32& c_hi) const {
-    if (clo > slot || chi <= slot) return bracket(C, slot, n_, lo, c_lo, c_hi);
-    for (bool interpolate = true; hi - lo > 1; interpolate = !interpolate) {
-      i64 mid = lo + (hi - lo) / 2;
-      if (interpolate)
-        mid = lo + static_cast<i64>(static_cast<double>(slot - clo) * static_cast<double>(hi - lo) /
-                                    static_cast<double>(chi - clo));
-      mid = std::clamp(mid, lo + 1, hi - 1);
-      const u64 c = C(mid);
-      if (c <= slot)
-        lo = mid, clo = c;
-      else
-        hi = mid, chi = c;
-    }
-    c_lo = static_cast<u32>(clo);
-    c_hi = static_cast<u32>(chi);
-    return lo;
+    double q = 0.0;
+    for (int j = 0; j < K_; ++j)
+      if (C.w[j] != 0)
+        q += static_cast<double>(C.w[j]) * (C.mean[j] + inverses_[j]->quantile(g) * C.scale[j]);
+    q = q * (1.0 / (1 << kWeightBits)) - static_cast<double>(low_);
+    // clamp, then truncate (= floor on the non-negative clamped value)
+    return static_cast<i64>(std::clamp(q + 0.5, 0.0, static_cast<double>(n_ - 1)));
   }
 
   i64 low_value() const { return low_; }

@@ -102,7 +102,8 @@ struct InverseTable {
       const u64 g = static_cast<u64>(j) << (32 - kBits);
       while (i < grid.intervals - 1 && table[i + 1] <= g) ++i;  // table[i] <= g < table[i + 1]
       const u64 width = table[i + 1] - table[i];
-      const double frac = width == 0 ? 0.0 : static_cast<double>(g - table[i]) / static_cast<double>(width);
+      const double frac =
+          width == 0 ? 0.0 : static_cast<double>(g - table[i]) / static_cast<double>(width);
       const double x = static_cast<double>(i) + std::min(frac, 1.0);  // in grid steps
       if (grid.direct) {
         u[j] = -grid.half_width + x * (2.0 * grid.half_width / grid.intervals);
@@ -118,7 +119,8 @@ struct InverseTable {
   // u with table_cdf(u) close to g (g < 2^32): linear between the levels.
   double quantile(u64 g) const {
     const u64 j = g >> (32 - kBits);
-    const double f = static_cast<double>(g & ((u64{1} << (32 - kBits)) - 1)) * (1.0 / (1 << (32 - kBits)));
+    const u64 below = g & ((u64{1} << (32 - kBits)) - 1);
+    const double f = static_cast<double>(below) * (1.0 / (1 << (32 - kBits)));
     const double lo = u[j], hi = u[j + 1];
     if (!(hi - lo < 1e200)) return f < 0.5 ? lo : hi;  // an infinite end level
     return lo + (hi - lo) * f;
@@ -126,8 +128,9 @@ struct InverseTable {
 };
 
 inline const InverseTable& inverse_table(int family) {
-  static const InverseTable tables[4] = {InverseTable(family_grid(0)), InverseTable(family_grid(1)),
-                                         InverseTable(family_grid(2)), InverseTable(family_grid(3))};
+  static const InverseTable tables[4] = {
+      InverseTable(family_grid(0)), InverseTable(family_grid(1)), InverseTable(family_grid(2)),
+      InverseTable(family_grid(3))};
   return tables[family >= 0 && family < 4 ? family : 0];
 }
 

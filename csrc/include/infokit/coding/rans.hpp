@@ -2,7 +2,8 @@
 // stream of 32-bit words, consecutive symbols going to consecutive lanes, so they are independent
 // and their arithmetic overlaps in the CPU. Lanes follow the encoder's push count g (lane
 // 7 - g % 8), which the decoder recovers from its pop count h and the total T as (h - T) mod 8, so
-// blocks pushed one at a time (the streaming objects) make the same stream as one batch. State x in [L, 2^63), L = 2^31; precision P <= 30.
+// blocks pushed one at a time (the streaming objects) make the same stream as one batch.
+// State x in [L, 2^63), L = 2^31; precision P <= 30.
 //
 //   encode (f, c):  while x >= ((L >> P) << 32) f: emit the low word, x >>= 32   (at most once)
 //                   x = floor(x / f) 2^P + (x mod f) + c
@@ -391,9 +392,9 @@ class RansDecoder {
   }
 
   // Models with a CDF per symbol (parametric, mixture): each block of kLanes symbols runs in
-  // stages across the lanes (guess, two CDF evaluations, rare correction) so that the lanes' long
-  // arithmetic chains overlap; words are read only in the last stage, in lane order, exactly as
-  // the encoder wrote them.
+  // stages across the lanes (guess, two CDF evaluations, a gallop when the guess missed) so that
+  // the lanes' long arithmetic chains overlap; words are read only in the last stage, in lane
+  // order, exactly as the encoder wrote them.
   template <class Model>
   int decode_staged(const Model& m, i64* out, std::size_t n) {
     const u64 esc = m.escape_slot();
@@ -408,28 +409,15 @@ class RansDecoder {
         s[j] = slot(j);
         C[j] = m.cdf(i + j);
       }
-      if constexpr (std::is_same_v<Model, MixtureModel>) {
-        // bounds from the components' quantiles, the CDF at both, then the per-lane search
-        i64 a[kLanes], b[kLanes];
-        u64 ca[kLanes], cb[kLanes];
-        for (int j = 0; j < kLanes; ++j) m.bounds(C[j], s[j], a[j], b[j]);
-        for (int j = 0; j < kLanes; ++j) {
-          ca[j] = C[j](a[j]);
-          cb[j] = C[j](b[j]);
-        }
-        for (int j = 0; j < kLanes; ++j)
-          k[j] = s[j] < esc ? m.search(C[j], s[j], a[j], b[j], ca[j], cb[j], lo[j], hi[j]) : 0;
-      } else {
-        // the quantile guess, the CDF at the guess and the next symbol, rare corrections
-        for (int j = 0; j < kLanes; ++j) k[j] = m.guess(C[j], s[j]);
-        for (int j = 0; j < kLanes; ++j) {
-          lo[j] = C[j](k[j]);
-          hi[j] = C[j](k[j] + 1);
-        }
-        for (int j = 0; j < kLanes; ++j)
-          if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
-            k[j] = bracket(C[j], s[j], m.alphabet(), k[j], lo[j], hi[j]);
+      // the quantile guess, the CDF at the guess and the next symbol, rare corrections
+      for (int j = 0; j < kLanes; ++j) k[j] = m.guess(C[j], s[j]);
+      for (int j = 0; j < kLanes; ++j) {
+        lo[j] = C[j](k[j]);
+        hi[j] = C[j](k[j] + 1);
       }
+      for (int j = 0; j < kLanes; ++j)
+        if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
+          k[j] = bracket(C[j], s[j], m.alphabet(), k[j], lo[j], hi[j]);
       for (int j = 0; j < kLanes; ++j) {
         ++popped_;
         if (s[j] >= esc) {
