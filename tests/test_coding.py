@@ -790,3 +790,14 @@ def test_property_mixture_round_trip_and_twin(families, data, low, width):
     enc = coding.encode(x, model)
     np.testing.assert_array_equal(coding.decode(enc, model), x)
     assert coding.encode(x, model, backend="numpy").data == enc.data
+
+
+@pytest.mark.parametrize("coder", CODERS)
+def test_int32_symbols_are_read_in_place_and_give_the_same_stream(backend, coder):
+    rng = np.random.default_rng(22)
+    for model, x in small_models(rng, 40):
+        x = with_escapes(x).clip(-(2**31), 2**31 - 1)
+        wide = coding.encode(x, model, coder=coder).data
+        narrow = coding.encode(x.astype(np.int32), model, coder=coder).data
+        strided = np.repeat(x.astype(np.int32), 2)[::2]  # not contiguous
+        assert wide == narrow == coding.encode(strided, model, coder=coder).data

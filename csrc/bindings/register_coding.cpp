@@ -69,15 +69,28 @@ std::size_t stride_of(const Reals& a, std::size_t n, const char* name) {
 }
 
 // Runs one model's block through an encoder (GIL released).
-template <class Encoder, class Model>
-void push_block(Encoder& enc, const Model& m, const Values& symbols) {
-  const std::size_t n = static_cast<std::size_t>(symbols.size());
-  const std::int64_t* v = symbols.data();
+template <class Encoder, class Model, class T>
+void push_typed(Encoder& enc, const Model& m, const T* v, std::size_t n) {
   py::gil_scoped_release release;
   if constexpr (std::is_same_v<Encoder, ic::RansEncoder> && std::is_same_v<Model, ic::TableModel>)
     enc.encode_table(m, v, n);
   else
     enc.encode(m, v, n);
+}
+
+// Symbols: a C-contiguous int32 array is read in place; anything else becomes int64.
+template <class Encoder, class Model>
+void push_block(Encoder& enc, const Model& m, const py::array& symbols) {
+  const auto n = static_cast<std::size_t>(symbols.size());
+  if (py::isinstance<CArray<std::int32_t>>(symbols) &&
+      (symbols.flags() & py::array::c_style)) {
+    const auto a = py::reinterpret_borrow<CArray<std::int32_t>>(symbols);
+    push_typed(enc, m, a.data(), n);
+    return;
+  }
+  const auto a = Values::ensure(symbols);
+  if (!a) throw py::type_error("symbols must be an integer array");
+  push_typed(enc, m, a.data(), n);
 }
 
 // Pops one model's block of n symbols from a decoder (GIL released); ValueError if it fails.
@@ -261,13 +274,13 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
       .def("finish", &Enc::finish)
       .def(
           "encode_categorical",
-          [](Enc& e, const Reals& probs, const Values& symbols) {
+          [](Enc& e, const Reals& probs, const py::array& symbols) {
             push_block(e.get(), table_model(probs, e.precision()), symbols);
           },
           py::arg("probs"), py::arg("symbols"))
       .def(
           "encode_rows",
-          [](Enc& e, const Reals& probs, const Values& symbols) {
+          [](Enc& e, const Reals& probs, const py::array& symbols) {
             const auto n = static_cast<std::size_t>(symbols.size());
             push_block(e.get(), rows_model(probs, n, e.precision()), symbols);
           },
@@ -275,7 +288,7 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
       .def(
           "encode_parametric",
           [](Enc& e, int family, const Reals& mean, const Reals& scale,
-             std::int64_t low, std::int64_t high, const Values& symbols) {
+             std::int64_t low, std::int64_t high, const py::array& symbols) {
             const auto n = static_cast<std::size_t>(symbols.size());
             push_block(e.get(), parametric_model(family, mean, scale, low, high, n, e.precision()),
                        symbols);
@@ -286,7 +299,7 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
           "encode_mixture",
           [](Enc& e, const CArray<std::int32_t>& families, const Reals& means,
              const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
-             const Values& symbols) {
+             const py::array& symbols) {
             check_alphabet(low, high, e.precision());
             const auto n = static_cast<std::size_t>(symbols.size());
             const MixtureArgs a = mixture_args(families, means, scales, weights, n);
@@ -300,7 +313,7 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
       .def(
           "encode_tables",
           [](Enc& e, const Reals& weights, const Values& sizes, const Values& offsets,
-             const Values& index, const Values& symbols) {
+             const Values& index, const py::array& symbols) {
             const auto n = static_cast<std::size_t>(symbols.size());
             push_block(e.get(), indexed_tables(weights, sizes, offsets, index, n, e.precision()),
                        symbols);

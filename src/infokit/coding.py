@@ -103,6 +103,7 @@ _LIMIT = 1 << 52  # low and high must be exact as doubles
 _LN2 = math.log(2.0)
 
 Array = npt.NDArray[Any]
+Symbols = npt.NDArray[np.signedinteger[Any]]  # int64, or int32 read in place
 
 
 def _crc32(data: Any, value: int = 0) -> int:
@@ -138,12 +139,14 @@ def _bound(x: Any, name: str) -> int:
     return int(x)
 
 
-def _symbols(x: Any) -> npt.NDArray[np.int64]:
+def _symbols(x: Any) -> Symbols:
     a = np.asarray(x)
     if a.dtype.kind not in "iub":
         raise TypeError(f"symbols must be an integer array, got dtype {a.dtype}")
     if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
         raise ValueError("symbols must fit in int64, got a value above 2**63 - 1")
+    if a.dtype == np.int32:
+        return np.ascontiguousarray(a)  # the C++ coders read int32 symbols in place
     return np.asarray(a, dtype=np.int64)  # no copy when already int64
 
 
@@ -199,7 +202,7 @@ class Model:
     # shared row), cut along with the symbols when a long stream is coded in chunks.
     _per_symbol: tuple[int, ...] = ()
 
-    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def _log2_prob(self, symbols: Symbols) -> npt.NDArray[np.float64]:
         raise NotImplementedError
 
 
@@ -251,7 +254,7 @@ class Categorical(Model):
         K = self.probs.shape[-1]
         return np.ascontiguousarray(np.broadcast_to(self.probs, (*shape, K)).reshape(-1, K))
 
-    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def _log2_prob(self, symbols: Symbols) -> npt.NDArray[np.float64]:
         p = self.probs / self.probs.sum(axis=-1, keepdims=True)
         K = p.shape[-1]
         inside = (symbols >= 0) & (symbols < K)
@@ -344,7 +347,7 @@ class CdfTable(Model):
         if int(self.lengths.max()) + 1 >= 1 << precision:
             raise ValueError(f"precision={precision} is too low for rows of {self.lengths.max()}")
 
-    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def _log2_prob(self, symbols: Symbols) -> npt.NDArray[np.float64]:
         assert self.lengths is not None and self.offsets is not None
         w = self._weights
         rows = np.broadcast_to(self.index, symbols.shape)
@@ -427,7 +430,7 @@ class _Quantized(Model):
         m, s = _flat(self.mean, shape), _flat(self.scale, shape)
         return "parametric", (self.family, m, s, self.low, self.high)
 
-    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def _log2_prob(self, symbols: Symbols) -> npt.NDArray[np.float64]:
         x = symbols.astype(np.float64)
         a = (x - 0.5 - self.mean) / self.scale
         b = (x + 0.5 - self.mean) / self.scale
@@ -570,7 +573,7 @@ class Mixture(Model):
     def _block(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...]]:
         return "mixture", (*self._args(shape), self.low, self.high)
 
-    def _log2_prob(self, symbols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def _log2_prob(self, symbols: Symbols) -> npt.NDArray[np.float64]:
         w = self.weights / self.weights.sum(axis=-1, keepdims=True)
         with np.errstate(divide="ignore"):
             logw = np.log(w)
@@ -751,7 +754,7 @@ def _encode_chunks(
     kernels: Any,
     code: int,
     model: Model,
-    s: npt.NDArray[np.int64],
+    s: Symbols,
     shape: tuple[int, ...],
     precision: int,
 ) -> npt.NDArray[np.uint32]:
@@ -800,11 +803,11 @@ def _decode_chunks(
     return out.reshape(shape)
 
 
-def _ideal_of(blocks: list[tuple[Model, npt.NDArray[np.int64]]]) -> Callable[[], float]:
+def _ideal_of(blocks: list[tuple[Model, Symbols]]) -> Callable[[], float]:
     return lambda: float(sum(np.sum(-m._log2_prob(s)) for m, s in blocks))
 
 
-def _push(enc: Any, model: Model, s: npt.NDArray[np.int64], shape: tuple[int, ...]) -> None:
+def _push(enc: Any, model: Model, s: Symbols, shape: tuple[int, ...]) -> None:
     name, args = model._block(shape)
     getattr(enc, f"encode_{name}")(*args, np.ascontiguousarray(s.reshape(-1)))
 
@@ -911,7 +914,7 @@ class _StreamEncoder:
         self._precision = _precision(precision)
         name = f"{_STREAM_CLASSES[CODERS[self._coder]]}StreamEncoder"
         self._enc = getattr(_kernels(backend), name)(self._precision)
-        self._blocks: list[tuple[Model, npt.NDArray[np.int64]]] = []
+        self._blocks: list[tuple[Model, Symbols]] = []
         self._tags: set[int] = set()
         self._finished = False
 

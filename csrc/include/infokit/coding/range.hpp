@@ -60,8 +60,8 @@ class RangeEncoder {
     }
   }
 
-  template <class Model>
-  void encode(const Model& m, const i64* values, std::size_t n) {
+  template <class Model, class T>
+  void encode(const Model& m, const T* values, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i, ++pushed_) {
       Interval iv;
       if (m.encode_interval(i, values[i], iv))

@@ -169,8 +169,8 @@ class RansEncoder {
   }
 
   // Pushes values[n - 1], ..., values[0] (so values[0] decodes first); model index i for values[i].
-  template <class Model>
-  void encode(const Model& m, const i64* values, std::size_t n) {
+  template <class Model, class T>
+  void encode(const Model& m, const T* values, std::size_t n) {
     for (std::size_t i = n; i-- > 0;) {
       const int lane = next_lane();
       Interval iv;
@@ -181,7 +181,9 @@ class RansEncoder {
     }
   }
 
-  void encode_table(const TableModel& m, const i64* values, std::size_t n) {
+  // T: int32 or int64 symbols, read as they are (no widening copy).
+  template <class T>
+  void encode_table(const TableModel& m, const T* values, std::size_t n) {
     const i64 low = m.low(0);
     const u64 K = m.alphabet();
     std::size_t i = n;
@@ -192,8 +194,9 @@ class RansEncoder {
       u32* out = words_.end();
       u64 g = pushed_;
       for (; i > 0; --i, ++g) {
-        const u64 k = static_cast<u64>(values[i - 1]) - static_cast<u64>(low);
-        if (values[i - 1] < low || k >= K) break;
+        const i64 v = values[i - 1];
+        const u64 k = static_cast<u64>(v) - static_cast<u64>(low);
+        if (v < low || k >= K) break;
         put_fast(x_[kLanes - 1 - (g % kLanes)], m.enc(static_cast<u32>(k)), out);
       }
       pushed_ = g;
