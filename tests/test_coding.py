@@ -801,3 +801,14 @@ def test_int32_symbols_are_read_in_place_and_give_the_same_stream(backend, coder
         narrow = coding.encode(x.astype(np.int32), model, coder=coder).data
         strided = np.repeat(x.astype(np.int32), 2)[::2]  # not contiguous
         assert wide == narrow == coding.encode(strided, model, coder=coder).data
+
+
+@pytest.mark.parametrize("coder", CODERS)
+def test_empty_streams(backend, coder):
+    cat = coding.Categorical([0.5, 0.5])
+    enc = coding.encode(np.array([], dtype=np.int64), cat, coder=coder)
+    assert enc.count == 0 and math.isnan(enc.overhead)
+    assert coding.decode(enc, cat).shape == (0,)
+    gauss = coding.QuantizedGaussian(np.zeros((0, 3)), 1.0, -3, 3)
+    enc = coding.encode(np.zeros((0, 3), dtype=np.int64), gauss, coder=coder)
+    assert coding.decode(enc, gauss).shape == (0, 3)
