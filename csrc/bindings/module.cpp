@@ -9,6 +9,8 @@ void register_discrete(py::module_& m);
 void register_timeseries(py::module_& m);
 void register_lowrank(py::module_& m);
 void register_structure(py::module_& m);
+void register_calibration(py::module_& m);
+void register_matrix(py::module_& m);
 void register_coding(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -18,5 +20,7 @@ PYBIND11_MODULE(_core, m) {
   register_timeseries(m);
   register_lowrank(m);
   register_structure(m);
+  register_calibration(m);
+  register_matrix(m);
   register_coding(m);
 }

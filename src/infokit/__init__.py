@@ -33,6 +33,11 @@ _SUBMODULES = (
     "pid",
     "coupling",
     "evidence",
+    # representation and calibration
+    "calibration",
+    "representation",
+    # representation matrices
+    "matrix",
     # entropy coding
     "coding",
 )

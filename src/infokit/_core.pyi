@@ -77,6 +77,58 @@ def focal_combine(
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
 
+# --- calibration kernels (csrc/include/infokit/calibration/*.hpp) ------------------------------
+# x: C-contiguous (rows, classes) float32 or float64 table (kept as is, no conversion); labels:
+# C-contiguous int64 (rows,). Validation is done by infokit.calibration.
+def top_label(
+    x: npt.NDArray[np.floating],
+    labels: npt.NDArray[np.int64],
+    from_logits: bool,
+    want_entropy: bool = False,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.float64] | None]: ...
+def entropy_rows(
+    x: npt.NDArray[np.floating], from_logits: bool, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+def bin_stats(
+    confidence: npt.NDArray[np.float64],
+    correct: npt.NDArray[np.bool_],
+    edges: npt.NDArray[np.float64],
+    uniform: bool,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def classwise_bin_stats(
+    x: npt.NDArray[np.floating],
+    labels: npt.NDArray[np.int64],
+    from_logits: bool,
+    edges: npt.NDArray[np.float64],
+    uniform: bool,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def temperature_sums(
+    x: npt.NDArray[np.floating], labels: npt.NDArray[np.int64], beta: float, n_threads: int = 1
+) -> tuple[float, float, float]: ...
+
+# --- matrix: tiled Gaussian kernel sums (csrc/include/infokit/matrix/gaussian_sums.hpp) ---------
+# x, y: 2-D C-contiguous float32/float64 arrays of one dtype (no conversion); k = exp(-gamma d^2).
+def gaussian_cross_sum(
+    x: npt.NDArray[np.floating], y: npt.NDArray[np.floating], gamma: float, n_threads: int = 1
+) -> float: ...
+def gaussian_self_sum(x: npt.NDArray[np.floating], gamma: float, n_threads: int = 1) -> float: ...
+def gaussian_paired_sums(
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.floating],
+    gamma_x: float,
+    gamma_y: float,
+    n_threads: int = 1,
+) -> tuple[float, float, float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def gaussian_gram(
+    x: npt.NDArray[np.floating], gamma: float, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+def gaussian_matvec(
+    x: npt.NDArray[np.floating], v: npt.NDArray[np.float64], gamma: float, n_threads: int = 1
+) -> npt.NDArray[np.float64]: ...
+
 # --- Entropy coding (csrc/include/infokit/coding/, csrc/bindings/register_coding.cpp) -----------
 # Words are the rANS stream as 32-bit integers; parameters of length 1 are shared by all symbols.
 # A stream that does not decode raises ValueError. Twins: infokit._reference.coding.
