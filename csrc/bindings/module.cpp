@@ -12,6 +12,7 @@ void register_structure(py::module_& m);
 void register_calibration(py::module_& m);
 void register_matrix(py::module_& m);
 void register_knn(py::module_& m);
+void register_coding(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   register_calibration(m);
   register_matrix(m);
   register_knn(m);
+  register_coding(m);
 }

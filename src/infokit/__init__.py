@@ -36,6 +36,7 @@ _SUBMODULES = (
     "representation",
     "matrix",
     "continuous",
+    "coding",
 )
 
 __all__ = [

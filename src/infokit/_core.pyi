@@ -170,3 +170,167 @@ def gaussian_gram(
 def gaussian_matvec(
     x: npt.NDArray[np.floating], v: npt.NDArray[np.float64], gamma: float, n_threads: int = 1
 ) -> npt.NDArray[np.float64]: ...
+
+# --- Entropy coding (csrc/include/infokit/coding/, csrc/bindings/register_coding.cpp) -----------
+# Words are the rANS stream as 32-bit integers; parameters of length 1 are shared by all symbols.
+# A stream that does not decode raises ValueError. Twins: infokit._reference.coding.
+coding_lanes: int
+
+def crc32(data: object, value: int = 0) -> int: ...
+def coding_table(family: int) -> npt.NDArray[np.uint64]: ...
+def parametric_cdf(
+    family: int, mean: float, scale: float, low: int, high: int, precision: int
+) -> npt.NDArray[np.int64]: ...
+def categorical_cdf(probs: npt.NDArray[np.float64], precision: int) -> npt.NDArray[np.int64]: ...
+def rans_encode_categorical(
+    probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_categorical(
+    probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_rows(
+    probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64], precision: int
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_rows(
+    probs: npt.NDArray[np.float64], words: npt.NDArray[np.uint32], n: int, precision: int
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_tables(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_tables(
+    weights: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_parametric(
+    family: int,
+    mean: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_parametric(
+    family: int,
+    mean: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]: ...
+def rans_encode_mixture(
+    families: npt.NDArray[np.int32],
+    means: npt.NDArray[np.float64],
+    scales: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    symbols: npt.NDArray[np.int64],
+    precision: int,
+) -> npt.NDArray[np.uint32]: ...
+def rans_decode_mixture(
+    families: npt.NDArray[np.int32],
+    means: npt.NDArray[np.float64],
+    scales: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    low: int,
+    high: int,
+    words: npt.NDArray[np.uint32],
+    n: int,
+    precision: int,
+) -> npt.NDArray[np.int64]: ...
+
+class RansStreamEncoder:
+    def __init__(self, precision: int) -> None: ...
+    @property
+    def pushed(self) -> int: ...
+    @property
+    def precision(self) -> int: ...
+    def finish(self) -> npt.NDArray[np.uint32]: ...
+    def encode_categorical(
+        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
+    ) -> None: ...
+    def encode_rows(
+        self, probs: npt.NDArray[np.float64], symbols: npt.NDArray[np.int64]
+    ) -> None: ...
+    def encode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None: ...
+    def encode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        symbols: npt.NDArray[np.int64],
+    ) -> None: ...
+    def encode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        symbols: npt.NDArray[np.int64],
+    ) -> None: ...
+
+class RansStreamDecoder:
+    def __init__(self, words: npt.NDArray[np.uint32], total: int, precision: int) -> None: ...
+    @property
+    def popped(self) -> int: ...
+    def finish(self) -> None: ...
+    def decode_categorical(
+        self, probs: npt.NDArray[np.float64], n: int
+    ) -> npt.NDArray[np.int64]: ...
+    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]: ...
+    def decode_parametric(
+        self,
+        family: int,
+        mean: npt.NDArray[np.float64],
+        scale: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]: ...
+    def decode_mixture(
+        self,
+        families: npt.NDArray[np.int32],
+        means: npt.NDArray[np.float64],
+        scales: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+        low: int,
+        high: int,
+        n: int,
+    ) -> npt.NDArray[np.int64]: ...
+    def decode_tables(
+        self,
+        weights: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        index: npt.NDArray[np.int64],
+        n: int,
+    ) -> npt.NDArray[np.int64]: ...
+
+# The range coder's stream classes have the same methods (declared as subclasses for brevity;
+# at run time they are separate classes).
+class RangeStreamEncoder(RansStreamEncoder): ...
+class RangeStreamDecoder(RansStreamDecoder): ...

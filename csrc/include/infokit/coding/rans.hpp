@@ -1,0 +1,462 @@
+// Interleaved rANS (Duda 2013; the interleaving of Giesen 2014): kLanes 64-bit states share one
+// stream of 32-bit words, consecutive symbols going to consecutive lanes, so they are independent
+// and their arithmetic overlaps in the CPU. Lanes follow the encoder's push count g (lane
+// 7 - g % 8), which the decoder recovers from its pop count h and the total T as (h - T) mod 8, so
+// blocks pushed one at a time (the streaming objects) make the same stream as one batch.
+// State x in [L, 2^63), L = 2^31; precision P <= 30.
+//
+//   encode (f, c):  while x >= ((L >> P) << 32) f: emit the low word, x >>= 32   (at most once)
+//                   x = floor(x / f) 2^P + (x mod f) + c
+//   decode:         slot = x mod 2^P; find the symbol with c <= slot < c + f
+//                   x = f (x >> P) + slot - c; if x < L: x = (x << 32) | next word   (at most once)
+//
+// Encoding runs backwards over the symbols (rANS is a stack); the encoder's final states are
+// flushed as two words each, so the decoder reads the word array from its end. After the last
+// symbol every decoder state must be back at L and every word consumed: a wrong model or a damaged
+// stream fails that check (or runs out of words) and the decoder reports it; it never reads out of
+// bounds and its loops are bounded by the symbol count.
+//
+// Out-of-range values: the escape bin [M - 1, M), then an 8-bit uniform header (bit 7: above high;
+// bits 0-6: the bit length of the excess e >= 0), then e in 16-bit uniform chunks, low chunk first,
+// the top chunk only as wide as it needs. The value is high + 1 + e or low - 1 - e.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "infokit/coding/models.hpp"
+
+namespace infokit::coding {
+
+constexpr int kLanes = 8;
+constexpr u64 kRansL = u64{1} << 31;
+
+enum Status : int {
+  kOk = 0,
+  kTruncated = 1,    // the words ran out before the last symbol
+  kBadState = 2,     // an initial state outside [L, 2^63)
+  kBadEscape = 3,    // an escape that decodes to no valid value
+  kNotFinished = 4,  // symbols decoded, but the states or the word count do not close
+};
+
+inline const char* status_message(int status) {
+  switch (status) {
+    case kTruncated:
+      return "the stream ended before the last symbol (truncated, corrupt, or a different model)";
+    case kBadState:
+      return "the stream's final coder states are invalid (corrupt stream)";
+    case kBadEscape:
+      return "an escaped value does not decode (corrupt stream or a different model)";
+    case kNotFinished:
+      return "the stream does not decode to its own end under this model (a different model, "
+             "or a corrupt stream)";
+    default:
+      return "ok";
+  }
+}
+
+// The bit length of e (0 for e = 0).
+inline int bit_length(u64 e) {
+  int n = 0;
+  while (e) ++n, e >>= 1;
+  return n;
+}
+
+// Escape payload of value v outside [low, high]: the header byte and the excess.
+struct Escape {
+  u32 header;
+  u64 excess;
+};
+inline Escape escape_of(i64 v, i64 low, i64 high) {
+  const bool above = v > high;
+  const u64 e = above ? static_cast<u64>(v) - static_cast<u64>(high) - 1
+                      : static_cast<u64>(low) - static_cast<u64>(v) - 1;
+  return {(above ? 0x80u : 0u) | static_cast<u32>(bit_length(e)), e};
+}
+
+// A growable array of words that does not zero what it reserves (the branch-free encoder writes a
+// word at every step and keeps it only when emitted).
+class WordBuffer {
+ public:
+  void reserve_more(std::size_t k) {
+    if (size_ + k <= cap_) return;
+    const std::size_t cap = std::max(size_ + k, 2 * cap_ + 64);
+    std::unique_ptr<u32[]> grown(new u32[cap]);
+    std::copy(data_.get(), data_.get() + size_, grown.get());
+    data_ = std::move(grown);
+    cap_ = cap;
+  }
+  void push_back(u32 w) {
+    reserve_more(1);
+    data_[size_++] = w;
+  }
+  u32* end() { return data_.get() + size_; }
+  void set_end(const u32* e) { size_ = static_cast<std::size_t>(e - data_.get()); }
+  const u32* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<u32[]> data_;
+  std::size_t size_ = 0, cap_ = 0;
+};
+
+// The value an escape header and excess stand for; false if it would leave int64.
+inline bool escaped_value(u32 header, u64 e, i64 low, i64 high, i64& v) {
+  if (header & 0x80) {
+    const u64 room = static_cast<u64>(INT64_MAX) - static_cast<u64>(high);  // values above high
+    if (high == INT64_MAX || e >= room) return false;
+    v = static_cast<i64>(static_cast<u64>(high) + 1 + e);
+  } else {
+    const u64 room = static_cast<u64>(low) - static_cast<u64>(INT64_MIN);  // values below low
+    if (low == INT64_MIN || e >= room) return false;
+    v = static_cast<i64>(static_cast<u64>(low) - 1 - e);
+  }
+  return true;
+}
+
+class RansEncoder {
+ public:
+  explicit RansEncoder(int precision, std::size_t reserve = 0) : P_(precision) {
+    for (auto& x : x_) x = kRansL;
+    words_.reserve_more(reserve);
+  }
+
+  int precision() const { return P_; }
+  u64 pushed() const { return pushed_; }
+  int next_lane() { return kLanes - 1 - static_cast<int>(pushed_++ % kLanes); }
+
+  void put(int lane, u32 start, u32 freq) {
+    u64& x = x_[lane];
+    const u64 x_max = ((kRansL >> P_) << 32) * freq;
+    if (x >= x_max) {
+      words_.push_back(static_cast<u32>(x));
+      x >>= 32;
+    }
+    x = ((x / freq) << P_) + (x % freq) + start;
+  }
+
+  // Branch-free: the word is written whether or not it is emitted (the slot is reserved), and
+  // the write position advances by the comparison, so the unpredictable renormalisation costs no
+  // mispredictions.
+  static void put_fast(u64& x, const TableModel::EncSymbol& s, u32*& out) {
+    const bool emit = x >= s.x_max;
+    *out = static_cast<u32>(x);
+    out += emit;
+    x = emit ? x >> 32 : x;
+    const u64 q = mulhi64(x, s.rcp) >> s.shift;
+    x += s.bias + q * s.cmpl;
+  }
+
+  void put_bits(int lane, u32 value, int bits) {
+    put(lane, value << (P_ - bits), u32{1} << (P_ - bits));
+  }
+
+  // Pushes value v's escape in reverse (the decoder reads it forwards).
+  void put_escape(int lane, i64 v, i64 low, i64 high) {
+    const Escape esc = escape_of(v, low, high);
+    const int len = static_cast<int>(esc.header & 0x7f);
+    const int chunks = (len + 15) / 16;
+    for (int c = chunks - 1; c >= 0; --c) {
+      const int bits = c == chunks - 1 ? len - 16 * c : 16;
+      put_bits(lane, static_cast<u32>((esc.excess >> (16 * c)) & 0xffff), bits);
+    }
+    put_bits(lane, esc.header, 8);
+    put(lane, static_cast<u32>((u64{1} << P_) - 1), 1);
+  }
+
+  // Pushes values[n - 1], ..., values[0] (so values[0] decodes first); model index i for values[i].
+  template <class Model, class T>
+  void encode(const Model& m, const T* values, std::size_t n) {
+    for (std::size_t i = n; i-- > 0;) {
+      const int lane = next_lane();
+      Interval iv;
+      if (m.encode_interval(i, values[i], iv))
+        put(lane, iv.start, iv.freq);
+      else
+        put_escape(lane, values[i], m.low(i), m.high(i));
+    }
+  }
+
+  // T: int32 or int64 symbols, read as they are (no widening copy).
+  template <class T>
+  void encode_table(const TableModel& m, const T* values, std::size_t n) {
+    const i64 low = m.low(0);
+    const u64 K = m.alphabet();
+    std::size_t i = n;
+    while (i > 0) {
+      // In-range symbols go through the branch-free path into reserved space (at most one word
+      // per symbol); an escape drops to the general path.
+      words_.reserve_more(i);
+      u32* out = words_.end();
+      u64 g = pushed_;
+      for (; i > 0; --i, ++g) {
+        const i64 v = values[i - 1];
+        const u64 k = static_cast<u64>(v) - static_cast<u64>(low);
+        if (v < low || k >= K) break;
+        put_fast(x_[kLanes - 1 - (g % kLanes)], m.enc(static_cast<u32>(k)), out);
+      }
+      pushed_ = g;
+      words_.set_end(out);
+      if (i > 0) {
+        --i;
+        put_escape(next_lane(), values[i], low, m.high(0));
+      }
+    }
+  }
+
+  // The word stream: everything emitted, then each lane's state as (low word, high word), lane
+  // kLanes - 1 first, so the decoder pops lane 0's state first.
+  WordBuffer finish() {
+    for (int j = kLanes - 1; j >= 0; --j) {
+      words_.push_back(static_cast<u32>(x_[j]));
+      words_.push_back(static_cast<u32>(x_[j] >> 32));
+    }
+    return std::move(words_);
+  }
+
+ private:
+  int P_;
+  u64 pushed_ = 0;
+  u64 x_[kLanes];
+  WordBuffer words_;
+};
+
+class RansDecoder {
+ public:
+  // total: the number of symbols the encoder pushed (the stream header's count).
+  RansDecoder(const u32* words, std::size_t n_words, int precision, u64 total)
+      : words_(words),
+        pos_(static_cast<std::ptrdiff_t>(n_words)),
+        P_(precision),
+        mask_((u32{1} << precision) - 1),
+        offset_(static_cast<int>((kLanes - total % kLanes) % kLanes)) {
+    if (n_words < 2 * kLanes) {
+      status_ = kTruncated;
+      return;
+    }
+    for (int j = 0; j < kLanes; ++j) {
+      const u64 hi = words_[--pos_];
+      const u64 lo = words_[--pos_];
+      x_[j] = (hi << 32) | lo;
+      if (x_[j] < kRansL || x_[j] >= (u64{1} << 63)) status_ = kBadState;
+    }
+  }
+
+  int status() const { return status_; }
+  int precision() const { return P_; }
+  int lane() const { return static_cast<int>((popped_ + offset_) % kLanes); }
+  u64 popped() const { return popped_; }
+
+  u32 slot(int lane) const { return static_cast<u32>(x_[lane]) & mask_; }
+
+  void advance(int lane, u32 slot, Interval iv) {
+    u64& x = x_[lane];
+    x = iv.freq * (x >> P_) + slot - iv.start;
+    if (x < kRansL) {
+      if (pos_ <= 0) {
+        status_ = kTruncated;
+        x = kRansL;  // keep going harmlessly; the caller stops at the status
+        return;
+      }
+      x = (x << 32) | words_[--pos_];
+    }
+  }
+
+  // Branch-free refill for the hot loop: the word under the read position is loaded whether or
+  // not it is needed (index clamped, so never out of bounds); running out shows as pos_ < 0.
+  void advance_fast(int lane, u32 slot, Interval iv) {
+    u64& x = x_[lane];
+    x = iv.freq * (x >> P_) + slot - iv.start;
+    const bool refill = x < kRansL;
+    const std::ptrdiff_t at = pos_ - 1 < 0 ? 0 : pos_ - 1;
+    const u64 refilled = (x << 32) | words_[at];
+    x = refill ? refilled : x;
+    pos_ -= refill;
+  }
+
+  u32 get_bits(int lane, int bits) {
+    const u32 s = slot(lane);
+    const u32 value = s >> (P_ - bits);
+    advance(lane, s, {value << (P_ - bits), u32{1} << (P_ - bits)});
+    return value;
+  }
+
+  // After the escape bin: the header and the excess, turned back into a value.
+  bool get_escape(int lane, i64 low, i64 high, i64& v) {
+    const u32 header = get_bits(lane, 8);
+    const int len = static_cast<int>(header & 0x7f);
+    if (len > 64) return false;
+    const int chunks = (len + 15) / 16;
+    u64 e = 0;
+    for (int c = 0; c < chunks; ++c) {
+      const int bits = c == chunks - 1 ? len - 16 * c : 16;
+      e |= static_cast<u64>(get_bits(lane, bits)) << (16 * c);
+    }
+    return escaped_value(header, e, low, high, v);
+  }
+
+  // One symbol on the general path: model index `index`, the next lane.
+  template <class Model>
+  void decode_one(const Model& m, std::size_t index, i64& out) {
+    const int j = lane();
+    ++popped_;
+    const u32 s = slot(j);
+    Interval iv;
+    i64 v;
+    const bool in_range = m.decode_symbol(index, s, v, iv);
+    advance(j, s, iv);
+    if (in_range)
+      out = v;
+    else if (!get_escape(j, m.low(index), m.high(index), out) && status_ == kOk)
+      status_ = kBadEscape;
+  }
+
+  // Pops n symbols into out[0..n), model index first + i for out[i].
+  template <class Model>
+  int decode(const Model& m, i64* out, std::size_t n, std::size_t first = 0) {
+    for (std::size_t i = 0; i < n && status_ == kOk; ++i) decode_one(m, first + i, out[i]);
+    return status_;
+  }
+
+  int decode_table(const TableModel& m, i64* out, std::size_t n) {
+    const i64 low = m.low(0);
+    const u32 K = m.alphabet();
+    std::size_t i = 0;
+    while (i < n && status_ == kOk && lane() != 0) decode_one(m, 0, out[i++]);  // align
+    while (status_ == kOk && i + kLanes <= n) {
+      // The hot loop: whole blocks of kLanes symbols (lane j is symbol i + j), states and read
+      // position in locals, refills branch-free; an escape leaves right after its escape bin.
+      const std::size_t start = i;
+      u64 x[kLanes];
+      for (int j = 0; j < kLanes; ++j) x[j] = x_[j];
+      std::ptrdiff_t pos = pos_;
+      std::size_t escaped = n;
+      // While kLanes words remain, no block can run out: the refill needs no clamp.
+      for (; i + kLanes <= n && pos >= kLanes; i += kLanes) {
+        for (int j = 0; j < kLanes; ++j) {
+          const u32 s = static_cast<u32>(x[j]) & mask_;
+          const u32 k = m.find(s);
+          const TableModel::DecSymbol d = m.dec(k);
+          const u64 y = d.freq * (x[j] >> P_) + s - d.start;
+          const bool refill = y < kRansL;
+          const u64 refilled = (y << 32) | words_[pos - 1];
+          x[j] = refill ? refilled : y;
+          pos -= refill;
+          out[i + j] = low + static_cast<i64>(k);
+          if (k >= K) {
+            escaped = i + j;
+            goto leave;
+          }
+        }
+      }
+      // The last blocks, near the start of the words: clamp the read index.
+      for (; i + kLanes <= n; i += kLanes) {
+        for (int j = 0; j < kLanes; ++j) {
+          const u32 s = static_cast<u32>(x[j]) & mask_;
+          const u32 k = m.find(s);
+          const TableModel::DecSymbol d = m.dec(k);
+          const u64 y = d.freq * (x[j] >> P_) + s - d.start;
+          const bool refill = y < kRansL;
+          const std::ptrdiff_t at = pos - 1 < 0 ? 0 : pos - 1;
+          const u64 refilled = (y << 32) | words_[at];
+          x[j] = refill ? refilled : y;
+          pos -= refill;
+          out[i + j] = low + static_cast<i64>(k);
+          if (k >= K) {
+            escaped = i + j;
+            goto leave;
+          }
+        }
+        if (pos < 0) break;
+      }
+    leave:
+      for (int j = 0; j < kLanes; ++j) x_[j] = x[j];
+      pos_ = pos;
+      if (pos_ < 0) return status_ = kTruncated;
+      if (escaped == n) {
+        popped_ += i - start;
+        break;
+      }
+      // Finish the escaped symbol (its bin is decoded) and the rest of its block.
+      popped_ += escaped - start;
+      const int j = lane();
+      ++popped_;
+      if (!get_escape(j, low, m.high(0), out[escaped])) return status_ = kBadEscape;
+      const std::size_t rest = i + kLanes - escaped - 1;
+      decode(m, out + escaped + 1, rest);
+      i += kLanes;
+    }
+    if (status_ != kOk) return status_;
+    return decode(m, out + i, n - i);
+  }
+
+  // Models with a CDF per symbol (parametric, mixture): each block of kLanes symbols runs in
+  // stages across the lanes (guess, two CDF evaluations, a gallop when the guess missed) so that
+  // the lanes' long arithmetic chains overlap; words are read only in the last stage, in lane
+  // order, exactly as the encoder wrote them.
+  template <class Model>
+  int decode_staged(const Model& m, i64* out, std::size_t n) {
+    const u64 esc = m.escape_slot();
+    const i64 low = m.low_value();
+    std::size_t i = 0;
+    while (i < n && status_ == kOk && lane() != 0) decode_one(m, i, out[i]), ++i;  // align
+    for (; i + kLanes <= n && status_ == kOk; i += kLanes) {
+      u32 s[kLanes], lo[kLanes], hi[kLanes];
+      i64 k[kLanes];
+      typename Model::Cdf C[kLanes];
+      for (int j = 0; j < kLanes; ++j) {
+        s[j] = slot(j);
+        C[j] = m.cdf(i + j);
+      }
+      // the quantile guess, the CDF at the guess and the next symbol, rare corrections
+      for (int j = 0; j < kLanes; ++j) k[j] = m.guess(C[j], s[j]);
+      for (int j = 0; j < kLanes; ++j) {
+        lo[j] = C[j](k[j]);
+        hi[j] = C[j](k[j] + 1);
+      }
+      for (int j = 0; j < kLanes; ++j)
+        if (s[j] < esc && !(lo[j] <= s[j] && s[j] < hi[j]))
+          k[j] = bracket(C[j], s[j], m.alphabet(), k[j], lo[j], hi[j]);
+      for (int j = 0; j < kLanes; ++j) {
+        ++popped_;
+        if (s[j] >= esc) {
+          advance(j, s[j], {static_cast<u32>(esc), 1});
+          if (!get_escape(j, low, m.high(i + j), out[i + j])) {
+            status_ = kBadEscape;
+            break;
+          }
+        } else {
+          advance(j, s[j], {lo[j], hi[j] - lo[j]});
+          out[i + j] = low + k[j];
+        }
+      }
+    }
+    if (status_ != kOk) return status_;
+    return decode(m, out + i, n - i, i);
+  }
+
+  // Every lane back at the encoder's initial state and every word read.
+  int finish() {
+    if (status_ != kOk) return status_;
+    for (int j = 0; j < kLanes; ++j)
+      if (x_[j] != kRansL) return status_ = kNotFinished;
+    if (pos_ != 0) return status_ = kNotFinished;
+    return kOk;
+  }
+
+ private:
+  const u32* words_;
+  std::ptrdiff_t pos_;  // words not yet read; below 0 only after a branch-free overrun
+  int P_;
+  u32 mask_;
+  int status_ = kOk;
+  int offset_;
+  u64 popped_ = 0;
+  u64 x_[kLanes];
+};
+
+}  // namespace infokit::coding
