@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+import infokit.coding
+import infokit.continuous
 from infokit import _backend
 
 
@@ -47,6 +49,14 @@ def calls() -> list:
     points = rng.standard_normal((300, 8))
     others = rng.standard_normal((200, 8))
     vec = rng.standard_normal((300, 2))
+    # kNN engine and coders through their public functions (the kernels are classes and streams).
+    real_x = rng.standard_normal((2000, 2))
+    real_y = real_x + rng.standard_normal((2000, 2))
+    symbols = rng.integers(0, 30, 5000)
+    categorical = infokit.coding.Categorical(np.full(30, 1 / 30))
+    gaussian = infokit.coding.QuantizedGaussian(0.0, 3.0, -40, 40)
+    coded = infokit.coding.encode(symbols, categorical).data
+    coded_g = infokit.coding.encode(symbols - 15, gaussian).data
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -72,6 +82,11 @@ def calls() -> list:
         lambda: core.gaussian_paired_sums(points, points, 0.1, 0.2, n_threads=2),
         lambda: core.gaussian_gram(points, 0.1, n_threads=2),
         lambda: core.gaussian_matvec(points, vec, 0.1, n_threads=2),
+        lambda: infokit.continuous.mutual_information(real_x, real_y),
+        lambda: infokit.continuous.entropy(real_x),
+        lambda: infokit.coding.encode(symbols, categorical),
+        lambda: infokit.coding.decode(coded, categorical),
+        lambda: infokit.coding.decode(coded_g, gaussian),
     ]
 
 
