@@ -6,9 +6,11 @@
 namespace py = pybind11;
 
 void register_discrete(py::module_& m);
+void register_losses(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
   m.def("has_openmp", &infokit::has_openmp, "Whether the kernels were built with OpenMP threads.");
   register_discrete(m);
+  register_losses(m);
 }

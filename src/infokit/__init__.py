@@ -19,7 +19,7 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-_SUBMODULES = ("pmf", "discrete", "binning", "stats")
+_SUBMODULES = ("pmf", "discrete", "binning", "stats", "losses")
 
 __all__ = [
     "__version__",
