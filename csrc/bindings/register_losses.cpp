@@ -65,8 +65,7 @@ void row_stats(py::array z, std::int64_t col0, const py::array& targets, const p
   const double* pw = optional_data<double>(weight, "class_weight", c0 + cols);
   double* ps = mutable_data_of<double>(state, "state", rows * lk::kFields);
   py::gil_scoped_release release;
-  lk::row_stats<T>(pz, write_transformed ? pz : nullptr, rows, cols, c0, pt, pb, pw, softcap, ps,
-                   n_threads);
+  lk::row_stats<T>(pz, write_transformed, rows, cols, c0, pt, pb, pw, softcap, ps, n_threads);
 }
 
 template <class T>

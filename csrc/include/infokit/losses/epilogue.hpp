@@ -37,10 +37,19 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "infokit/parallel.hpp"
+
+// The selects in exp_fast (and the clamps around it) vectorize only when comparisons may be
+// evaluated speculatively, which -ftrapping-math (GCC's default) forbids. Nothing in infokit
+// reads the floating-point exception flags, so the row loops below are compiled without it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
 
 namespace infokit::losses {
 
@@ -53,89 +62,178 @@ namespace detail {
 
 inline constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// The transform shared by both kernels: v = cap(z + bias).
+// Hot row loops get an AVX2 clone beside the baseline one, picked at load time (wheels stay
+// portable), and are vectorized with `omp simd` (exp_fast's selects defeat the auto-vectorizer).
+// Vector reductions sum in an order that depends on the vector width, so the last bits of a sum
+// may differ between CPUs; never between thread counts on one CPU.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(INFOKIT_NO_CLONES)
+#define INFOKIT_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define INFOKIT_VECTOR_CLONES
+#endif
+#ifdef _OPENMP
+#define INFOKIT_PRAGMA(x) _Pragma(#x)
+#define INFOKIT_SIMD(clauses) INFOKIT_PRAGMA(omp simd clauses)
+#else
+#define INFOKIT_SIMD(clauses)
+#endif
+
+// e^x to about 1 ulp, without branches or calls so that loops over it vectorize (libm's exp does
+// not). Range reduction x = k·ln2 + r with |r| <= ln2/2, then Taylor to degree 13 (remainder
+// < 5e-18) and a scale by 2^k built in the exponent bits. Arguments below -708 give 0 (the true
+// value is subnormal, and only ever adds to sums that are >= 1); NaN gives NaN.
+inline double exp_fast(double x) {
+  constexpr double kLog2e = 1.4426950408889634074;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;  // ln 2 = kLn2Hi + kLn2Lo
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kShifter = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer
+  constexpr std::int64_t kShifterBits = 0x4338000000000000;
+  const double xc = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+  const double t = xc * kLog2e + kShifter;
+  const double k = t - kShifter;
+  const double r = (xc - k * kLn2Hi) - k * kLn2Lo;
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  std::int64_t t_bits;
+  std::memcpy(&t_bits, &t, sizeof t);
+  const std::uint64_t scale_bits = static_cast<std::uint64_t>(t_bits - kShifterBits + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &scale_bits, sizeof scale);
+  return x < -708.0 ? 0.0 : p * scale;
+}
+
+// c·tanh(x/c) through exp_fast: tanh(y) = sign(y)·(1 − e^{−2|y|})/(1 + e^{−2|y|}).
+inline double softcap_fast(double x, double c) {
+  const double y = x / c;
+  const double ay = y < 0.0 ? -y : y;
+  const double e = exp_fast(-2.0 * ay);
+  const double th = (1.0 - e) / (1.0 + e);
+  return c * (y < 0.0 ? -th : th);
+}
+
+// v[j] = cap(z[j] + bias[j]) in double (bias already offset to the tile's first column).
 template <class T>
-struct Transform {
-  const T* bias;   // global column → bias, or nullptr
-  double softcap;  // 0 = none
-
-  bool identity() const { return bias == nullptr && softcap == 0.0; }
-
-  double operator()(T z, std::size_t col) const {
-    double x = static_cast<double>(z);
-    if (bias != nullptr) x += static_cast<double>(bias[col]);
-    return softcap == 0.0 ? x : softcap * std::tanh(x / softcap);
+INFOKIT_VECTOR_CLONES void transform_row(const T* z, const T* bias, double softcap, double* v,
+                                         std::size_t cols) {
+  if (bias != nullptr) {
+    for (std::size_t j = 0; j < cols; ++j) v[j] = static_cast<double>(z[j]) + static_cast<double>(bias[j]);
+  } else {
+    for (std::size_t j = 0; j < cols; ++j) v[j] = static_cast<double>(z[j]);
   }
+  if (softcap != 0.0) {
+    INFOKIT_SIMD()
+    for (std::size_t j = 0; j < cols; ++j) v[j] = softcap_fast(v[j], softcap);
+  }
+}
+
+// The largest entry of v (a NaN may or may not win; it reaches the sums either way).
+INFOKIT_VECTOR_CLONES inline double row_max(const double* v, std::size_t cols) {
+  double m = kNegInf;
+  INFOKIT_SIMD(reduction(max : m))
+  for (std::size_t j = 0; j < cols; ++j) m = v[j] > m ? v[j] : m;
+  return m;
+}
+
+struct RowSums {
+  double e = 0.0, ed = 0.0, wv = 0.0;  // Σe^{v−m}, Σe^{v−m}(v−m), Σ weight·v
 };
 
-// Folds the values v(0..cols-1) of one row segment into that row's state.
-template <class Value>
-void fold_row(const Value& v, std::size_t cols, std::size_t col0, std::int64_t target,
-              const double* weight, double* st) {
-  double tile_max = kNegInf;
-  for (std::size_t j = 0; j < cols; ++j) tile_max = std::max(tile_max, v(j));
-  // NaN never wins std::max; make it reach the state so that the row's lse becomes NaN.
+// The three sums of one row segment around the max m (m > −inf). Every pointer is valid (the
+// caller passes ones for absent class weights), so the loop has no conditional loads.
+INFOKIT_VECTOR_CLONES inline RowSums row_sums(const double* v, std::size_t cols, double m,
+                                              const double* weight) {
+  double se = 0.0, sed = 0.0, swv = 0.0;
+  INFOKIT_SIMD(reduction(+ : se, sed, swv))
+  for (std::size_t j = 0; j < cols; ++j) {
+    const double d = v[j] - m;
+    const double e = exp_fast(d);
+    se += e;
+    sed += e > 0.0 ? e * d : (e == e ? 0.0 : e);  // 0·(−inf) of a masked logit is 0; NaN stays
+    swv += weight[j] * v[j];
+  }
+  return {se, sed, swv};
+}
+
+// Folds one transformed row segment v into that row's state (weight: see row_sums).
+inline void fold_row(const double* v, std::size_t cols, std::size_t col0, std::int64_t target,
+                     const double* weight, double* st) {
   const double m_old = st[kMax];
-  const double m = std::max(m_old, tile_max);
+  const double m = std::max(m_old, row_max(v, cols));
   double s = st[kSum], u = st[kShiftedSum];
   if (s > 0.0 && m > m_old) {  // rescale the old sums to the new max
     const double scale = std::exp(m_old - m);
     u = (u + (m_old - m) * s) * scale;
     s *= scale;
   }
-  double sum_e = 0.0, sum_ed = 0.0, sum_w = 0.0;
-  const bool finite_max = m > kNegInf;
-  for (std::size_t j = 0; j < cols; ++j) {
-    const double x = v(j);
-    if (finite_max) {
-      const double d = x - m;
-      const double e = std::exp(d);
-      sum_e += e;
-      if (e > 0.0 || e != e) sum_ed += e * d;  // skip 0·(−inf) of masked logits, keep NaN
-    }
-    sum_w += (weight != nullptr ? weight[col0 + j] : 1.0) * x;
+  RowSums sums;
+  if (m > kNegInf) {
+    sums = row_sums(v, cols, m, weight);
+  } else {  // every logit so far is −inf (or NaN): only the weighted sum moves
+    for (std::size_t j = 0; j < cols; ++j) sums.wv += weight[j] * v[j];
   }
   st[kMax] = m;
-  st[kSum] = s + sum_e;
-  st[kShiftedSum] = u + sum_ed;
-  st[kWeightedSum] += sum_w;
+  st[kSum] = s + sums.e;
+  st[kShiftedSum] = u + sums.ed;
+  st[kWeightedSum] += sums.wv;
   if (target >= 0 && static_cast<std::uint64_t>(target) >= col0 &&
       static_cast<std::uint64_t>(target) < col0 + cols)
-    st[kTarget] = v(static_cast<std::size_t>(target) - col0);
+    st[kTarget] = v[static_cast<std::size_t>(target) - col0];
+}
+
+// Over one row segment of transformed values v: g = (a·e^{v−l} − c·w)·cap′ written to z, added
+// to col_sum; returns max |g|. inv_cap = 1/softcap, or 0 without one (then cap′ = 1). The
+// target's −b is patched by the caller. Every pointer is valid (see row_sums).
+template <class T>
+INFOKIT_VECTOR_CLONES double grad_row(const double* v, T* z, std::size_t cols, const double* weight,
+                                      double inv_cap, double l, double a, double c,
+                                      double* col_sum) {
+  double max_abs = 0.0;
+  INFOKIT_SIMD(reduction(max : max_abs))
+  for (std::size_t j = 0; j < cols; ++j) {
+    const double th = v[j] * inv_cap;
+    const double g = (a * exp_fast(v[j] - l) - c * weight[j]) * (1.0 - th * th);
+    z[j] = static_cast<T>(g);
+    col_sum[j] += g;
+    const double ag = g < 0.0 ? -g : g;
+    max_abs = ag > max_abs ? ag : max_abs;
+  }
+  return max_abs;
 }
 
 }  // namespace detail
 
-// Folds a tile into the running state of its rows (see the header comment). When `transformed`
-// is not null, the transformed values v are also written there (it may be z itself), so that a
-// later softmax_grad(..., already_transformed=true) need not recompute tanh.
+// Folds a tile into the running state of its rows (see the header comment). When
+// `write_transformed`, the transformed values v replace z, so that a later
+// softmax_grad(..., already_transformed=true) need not recompute the softcap.
 template <class T>
-void row_stats(const T* z, T* transformed, std::size_t rows, std::size_t cols, std::size_t col0,
+void row_stats(T* z, bool write_transformed, std::size_t rows, std::size_t cols, std::size_t col0,
                const std::int64_t* targets, const T* bias, const double* weight, double softcap,
                double* state, int n_threads) {
-  const detail::Transform<T> f{bias, softcap};
   const int nt = std::min<int>(threads_for(rows * cols, n_threads, kGrain),
                                static_cast<int>(std::max<std::size_t>(rows, 1)));
+  const T* b = bias != nullptr ? bias + col0 : nullptr;
   parallel_for(nt, nt, [&](std::int64_t t) {
     const auto [rb, re] = part_range(rows, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
-    std::vector<double> scratch;  // the transformed row, so tanh runs once per entry
-    if (!f.identity()) scratch.resize(cols);
+    std::vector<double> v(cols), ones(weight == nullptr ? cols : 0, 1.0);
+    const double* w = weight != nullptr ? weight + col0 : ones.data();
     for (std::size_t r = rb; r < re; ++r) {
-      const T* zr = z + r * cols;
-      double* st = state + r * kFields;
-      if (f.identity()) {
-        if (transformed != nullptr && transformed != z) std::copy(zr, zr + cols, transformed + r * cols);
-        detail::fold_row([zr](std::size_t j) { return static_cast<double>(zr[j]); }, cols, col0,
-                         targets[r], weight, st);
-      } else {
-        for (std::size_t j = 0; j < cols; ++j) scratch[j] = f(zr[j], col0 + j);
-        if (transformed != nullptr) {
-          T* out = transformed + r * cols;
-          for (std::size_t j = 0; j < cols; ++j) out[j] = static_cast<T>(scratch[j]);
-        }
-        const double* sr = scratch.data();
-        detail::fold_row([sr](std::size_t j) { return sr[j]; }, cols, col0, targets[r], weight, st);
-      }
+      T* zr = z + r * cols;
+      detail::transform_row(zr, b, softcap, v.data(), cols);
+      if (write_transformed && (b != nullptr || softcap != 0.0))
+        for (std::size_t j = 0; j < cols; ++j) zr[j] = static_cast<T>(v[j]);
+      detail::fold_row(v.data(), cols, col0, targets[r], w, state + r * kFields);
     }
   });
 }
@@ -148,41 +246,42 @@ double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
                     const std::int64_t* targets, const T* bias, const double* weight, double softcap,
                     bool already_transformed, const double* lse, const double* coef, double* dbias,
                     int n_threads) {
-  const detail::Transform<T> f{already_transformed ? nullptr : bias,
-                               already_transformed ? 0.0 : softcap};
   const int nt = std::min<int>(threads_for(rows * cols, n_threads, kGrain),
                                static_cast<int>(std::max<std::size_t>(cols, 1)));
   std::vector<double> part_max(static_cast<std::size_t>(nt), 0.0);
   parallel_for(nt, nt, [&](std::int64_t t) {
     const auto [cb, ce] = part_range(cols, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
-    std::vector<double> col_sum(dbias != nullptr ? ce - cb : 0, 0.0);
+    const std::size_t width = ce - cb;
+    std::vector<double> v(width), col_sum(width, 0.0), ones(weight == nullptr ? width : 0, 1.0);
+    const T* b = bias != nullptr && !already_transformed ? bias + col0 + cb : nullptr;
+    const double* w = weight != nullptr ? weight + col0 + cb : ones.data();
+    const double cap = already_transformed ? 0.0 : softcap;  // the softcap still to apply
+    const double inv_cap = softcap != 0.0 ? 1.0 / softcap : 0.0;
     double max_abs = 0.0;
     for (std::size_t r = 0; r < rows; ++r) {
-      T* zr = z + r * cols;
-      const double a = coef[3 * r], b = coef[3 * r + 1], c = coef[3 * r + 2];
-      if (a == 0.0 && b == 0.0 && c == 0.0) {
-        std::fill(zr + cb, zr + ce, T(0));
+      T* zr = z + r * cols + cb;
+      const double a = coef[3 * r], bb = coef[3 * r + 1], c = coef[3 * r + 2];
+      if (a == 0.0 && bb == 0.0 && c == 0.0) {
+        std::fill(zr, zr + width, T(0));
         continue;
       }
-      const double l = lse[r];
+      detail::transform_row(zr, b, cap, v.data(), width);
+      max_abs = std::max(max_abs,
+                         detail::grad_row(v.data(), zr, width, w, inv_cap, lse[r], a, c, col_sum.data()));
       const std::int64_t target = targets[r];
-      for (std::size_t j = cb; j < ce; ++j) {
-        const std::size_t col = col0 + j;
-        const double v = f(zr[j], col);
-        double g = a * std::exp(v - l);
-        if (c != 0.0) g -= c * (weight != nullptr ? weight[col] : 1.0);
-        if (static_cast<std::int64_t>(col) == target) g -= b;
-        if (softcap != 0.0) {
-          const double th = v / softcap;
-          g *= 1.0 - th * th;
-        }
-        zr[j] = static_cast<T>(g);
-        if (dbias != nullptr) col_sum[j - cb] += g;
+      if (target >= 0 && static_cast<std::uint64_t>(target) >= col0 + cb &&
+          static_cast<std::uint64_t>(target) < col0 + ce) {  // patch −b·cap′ at the target
+        const std::size_t jt = static_cast<std::size_t>(target) - col0 - cb;
+        const double th = v[jt] * inv_cap;
+        const double fix = bb * (1.0 - th * th);
+        const double g = static_cast<double>(zr[jt]) - fix;
+        zr[jt] = static_cast<T>(g);
+        col_sum[jt] -= fix;
         max_abs = std::max(max_abs, std::fabs(g));
       }
     }
     if (dbias != nullptr)
-      for (std::size_t j = cb; j < ce; ++j) dbias[col0 + j] += col_sum[j - cb];
+      for (std::size_t j = 0; j < width; ++j) dbias[col0 + cb + j] += col_sum[j];
     part_max[static_cast<std::size_t>(t)] = max_abs;
   });
   double max_abs = 0.0;
@@ -191,3 +290,7 @@ double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
 }
 
 }  // namespace infokit::losses
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
