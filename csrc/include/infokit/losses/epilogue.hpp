@@ -138,11 +138,16 @@ INFOKIT_VECTOR_CLONES void transform_row(const T* z, const T* bias, double softc
   }
 }
 
-// The largest entry of v (a NaN may or may not win; it reaches the sums either way).
-INFOKIT_VECTOR_CLONES inline double row_max(const double* v, std::size_t cols) {
+// The largest entry of v (a NaN may or may not win; it reaches the sums either way). U is
+// double (a transformed row) or the tile's own type (an untransformed one, read in place).
+template <class U>
+INFOKIT_VECTOR_CLONES double row_max(const U* v, std::size_t cols) {
   double m = kNegInf;
   INFOKIT_SIMD(reduction(max : m))
-  for (std::size_t j = 0; j < cols; ++j) m = v[j] > m ? v[j] : m;
+  for (std::size_t j = 0; j < cols; ++j) {
+    const double x = static_cast<double>(v[j]);
+    m = x > m ? x : m;
+  }
   return m;
 }
 
@@ -152,22 +157,25 @@ struct RowSums {
 
 // The three sums of one row segment around the max m (m > −inf). Every pointer is valid (the
 // caller passes ones for absent class weights), so the loop has no conditional loads.
-INFOKIT_VECTOR_CLONES inline RowSums row_sums(const double* v, std::size_t cols, double m,
-                                              const double* weight) {
+template <class U>
+INFOKIT_VECTOR_CLONES RowSums row_sums(const U* v, std::size_t cols, double m,
+                                       const double* weight) {
   double se = 0.0, sed = 0.0, swv = 0.0;
   INFOKIT_SIMD(reduction(+ : se, sed, swv))
   for (std::size_t j = 0; j < cols; ++j) {
-    const double d = v[j] - m;
+    const double x = static_cast<double>(v[j]);
+    const double d = x - m;
     const double e = exp_fast(d);
     se += e;
     sed += e > 0.0 ? e * d : (e == e ? 0.0 : e);  // 0·(−inf) of a masked logit is 0; NaN stays
-    swv += weight[j] * v[j];
+    swv += weight[j] * x;
   }
   return {se, sed, swv};
 }
 
 // Folds one transformed row segment v into that row's state (weight: see row_sums).
-inline void fold_row(const double* v, std::size_t cols, std::size_t col0, std::int64_t target,
+template <class U>
+void fold_row(const U* v, std::size_t cols, std::size_t col0, std::int64_t target,
                      const double* weight, double* st) {
   const double m_old = st[kMax];
   const double m = std::max(m_old, row_max(v, cols));
@@ -181,7 +189,7 @@ inline void fold_row(const double* v, std::size_t cols, std::size_t col0, std::i
   if (m > kNegInf) {
     sums = row_sums(v, cols, m, weight);
   } else {  // every logit so far is −inf (or NaN): only the weighted sum moves
-    for (std::size_t j = 0; j < cols; ++j) sums.wv += weight[j] * v[j];
+    for (std::size_t j = 0; j < cols; ++j) sums.wv += weight[j] * static_cast<double>(v[j]);
   }
   st[kMax] = m;
   st[kSum] = s + sums.e;
@@ -189,21 +197,22 @@ inline void fold_row(const double* v, std::size_t cols, std::size_t col0, std::i
   st[kWeightedSum] += sums.wv;
   if (target >= 0 && static_cast<std::uint64_t>(target) >= col0 &&
       static_cast<std::uint64_t>(target) < col0 + cols)
-    st[kTarget] = v[static_cast<std::size_t>(target) - col0];
+    st[kTarget] = static_cast<double>(v[static_cast<std::size_t>(target) - col0]);
 }
 
 // Over one row segment of transformed values v: g = (a·e^{v−l} − c·w)·cap′ written to z, added
 // to col_sum; returns max |g|. inv_cap = 1/softcap, or 0 without one (then cap′ = 1). The
 // target's −b is patched by the caller. Every pointer is valid (see row_sums).
-template <class T>
-INFOKIT_VECTOR_CLONES double grad_row(const double* v, T* z, std::size_t cols, const double* weight,
+template <class U, class T>
+INFOKIT_VECTOR_CLONES double grad_row(const U* v, T* z, std::size_t cols, const double* weight,
                                       double inv_cap, double l, double a, double c,
                                       double* col_sum) {
   double max_abs = 0.0;
   INFOKIT_SIMD(reduction(max : max_abs))
   for (std::size_t j = 0; j < cols; ++j) {
-    const double th = v[j] * inv_cap;
-    const double g = (a * exp_fast(v[j] - l) - c * weight[j]) * (1.0 - th * th);
+    const double x = static_cast<double>(v[j]);  // read before z[j] is written (v may be z)
+    const double th = x * inv_cap;
+    const double g = (a * exp_fast(x - l) - c * weight[j]) * (1.0 - th * th);
     z[j] = static_cast<T>(g);
     col_sum[j] += g;
     const double ag = g < 0.0 ? -g : g;
@@ -226,14 +235,19 @@ void row_stats(T* z, bool write_transformed, std::size_t rows, std::size_t cols,
   const T* b = bias != nullptr ? bias + col0 : nullptr;
   parallel_for(nt, nt, [&](std::int64_t t) {
     const auto [rb, re] = part_range(rows, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
-    std::vector<double> v(cols), ones(weight == nullptr ? cols : 0, 1.0);
+    std::vector<double> v(b != nullptr || softcap != 0.0 ? cols : 0), ones(weight == nullptr ? cols : 0, 1.0);
     const double* w = weight != nullptr ? weight + col0 : ones.data();
     for (std::size_t r = rb; r < re; ++r) {
       T* zr = z + r * cols;
+      double* st = state + r * kFields;
+      if (b == nullptr && softcap == 0.0) {  // nothing to transform: read the tile in place
+        detail::fold_row(zr, cols, col0, targets[r], w, st);
+        continue;
+      }
       detail::transform_row(zr, b, softcap, v.data(), cols);
-      if (write_transformed && (b != nullptr || softcap != 0.0))
+      if (write_transformed)
         for (std::size_t j = 0; j < cols; ++j) zr[j] = static_cast<T>(v[j]);
-      detail::fold_row(v.data(), cols, col0, targets[r], w, state + r * kFields);
+      detail::fold_row(v.data(), cols, col0, targets[r], w, st);
     }
   });
 }
@@ -252,7 +266,8 @@ double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
   parallel_for(nt, nt, [&](std::int64_t t) {
     const auto [cb, ce] = part_range(cols, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
     const std::size_t width = ce - cb;
-    std::vector<double> v(width), col_sum(width, 0.0), ones(weight == nullptr ? width : 0, 1.0);
+    std::vector<double> v(bias != nullptr || softcap != 0.0 ? width : 0), col_sum(width, 0.0);
+    std::vector<double> ones(weight == nullptr ? width : 0, 1.0);
     const T* b = bias != nullptr && !already_transformed ? bias + col0 + cb : nullptr;
     const double* w = weight != nullptr ? weight + col0 + cb : ones.data();
     const double cap = already_transformed ? 0.0 : softcap;  // the softcap still to apply
@@ -265,14 +280,22 @@ double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
         std::fill(zr, zr + width, T(0));
         continue;
       }
-      detail::transform_row(zr, b, cap, v.data(), width);
-      max_abs = std::max(max_abs,
-                         detail::grad_row(v.data(), zr, width, w, inv_cap, lse[r], a, c, col_sum.data()));
       const std::int64_t target = targets[r];
-      if (target >= 0 && static_cast<std::uint64_t>(target) >= col0 + cb &&
-          static_cast<std::uint64_t>(target) < col0 + ce) {  // patch −b·cap′ at the target
-        const std::size_t jt = static_cast<std::size_t>(target) - col0 - cb;
-        const double th = v[jt] * inv_cap;
+      const bool has_target = target >= 0 && static_cast<std::uint64_t>(target) >= col0 + cb &&
+                              static_cast<std::uint64_t>(target) < col0 + ce;
+      const std::size_t jt = has_target ? static_cast<std::size_t>(target) - col0 - cb : 0;
+      double target_v = 0.0, row_max_abs;
+      if (b == nullptr && cap == 0.0) {  // z already holds v: read it in place
+        if (has_target) target_v = static_cast<double>(zr[jt]);
+        row_max_abs = detail::grad_row(zr, zr, width, w, inv_cap, lse[r], a, c, col_sum.data());
+      } else {
+        detail::transform_row(zr, b, cap, v.data(), width);
+        if (has_target) target_v = v[jt];
+        row_max_abs = detail::grad_row(v.data(), zr, width, w, inv_cap, lse[r], a, c, col_sum.data());
+      }
+      max_abs = std::max(max_abs, row_max_abs);
+      if (has_target) {  // patch −b·cap′ at the target
+        const double th = target_v * inv_cap;
         const double fix = bb * (1.0 - th * th);
         const double g = static_cast<double>(zr[jt]) - fix;
         zr[jt] = static_cast<T>(g);
