@@ -262,6 +262,77 @@ def _loss_value(
     return float(loss)
 
 
+@dataclass(frozen=True)
+class _LinearProblem:
+    """Validated inputs of :func:`linear_cross_entropy` (also used by ``infokit.torch``)."""
+
+    e: np.ndarray  # (..., D), float32 or float64, C-contiguous
+    c: np.ndarray  # (V, D), same dtype
+    bias: np.ndarray | None
+    opts: _engine.Options
+    shift: int
+    filter_eps: float | None
+    token_shape: tuple[int, ...]
+
+
+def _prepare_linear(
+    embeddings: Any,
+    classifier: Any,
+    targets: Any,
+    bias: Any,
+    ignore_index: Any,
+    reduction: Any,
+    shift: Any,
+    softcap: Any,
+    label_smoothing: Any,
+    z_loss: Any,
+    class_weight: Any,
+    strategy: Any,
+    filter_eps: Any,
+) -> _LinearProblem:
+    e = _as_float_array(embeddings, "embeddings")
+    c = _as_float_array(classifier, "classifier", ndim_min=2)
+    if c.ndim != 2:
+        raise ValueError(f"classifier must be 2-D (V, D), got shape {c.shape}")
+    if e.shape[-1] != c.shape[1]:
+        raise ValueError(
+            f"embeddings and classifier must share the last dimension D, got embeddings "
+            f"{e.shape} and classifier {c.shape}"
+        )
+    if c.shape[0] == 0:
+        raise ValueError("classifier must have at least one class (row), got shape (0, D)")
+    if e.dtype != c.dtype:  # mixed precision: compute in float64
+        e, c = e.astype(np.float64), c.astype(np.float64)
+    b = None
+    if bias is not None:
+        b = _as_float_array(bias, "bias").astype(e.dtype, copy=False)
+        if b.shape != (c.shape[0],):
+            raise ValueError(f"bias must have shape ({c.shape[0]},), got {b.shape}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    eps_filter = None
+    if filter_eps is not None:
+        eps_filter = _real(filter_eps, "filter_eps")
+        if eps_filter <= 0.0:
+            raise ValueError(f"filter_eps must be None or > 0, got {filter_eps!r}")
+    s = _shift_amount(shift)
+    opts = _options(
+        targets,
+        e.shape[:-1],
+        c.shape[0],
+        ignore_index,
+        s,
+        reduction,
+        softcap,
+        label_smoothing,
+        z_loss,
+        class_weight,
+    )
+    return _LinearProblem(
+        e=e, c=c, bias=b, opts=opts, shift=s, filter_eps=eps_filter, token_shape=e.shape[:-1]
+    )
+
+
 # --- public functions -------------------------------------------------------------------------
 
 
@@ -415,45 +486,12 @@ def linear_cross_entropy(
     "vocab", 3× with "tokens". Tiles hold 2²² entries ("vocab") or chunk·V ≈ 2²³ ("tokens").
     float32 inputs run float32 GEMMs with float64 accumulation of every per-token sum.
     """
-    e = _as_float_array(embeddings, "embeddings")
-    c = _as_float_array(classifier, "classifier", ndim_min=2)
-    if c.ndim != 2:
-        raise ValueError(f"classifier must be 2-D (V, D), got shape {c.shape}")
-    if e.shape[-1] != c.shape[1]:
-        raise ValueError(
-            f"embeddings and classifier must share the last dimension D, got embeddings "
-            f"{e.shape} and classifier {c.shape}"
-        )
-    if c.shape[0] == 0:
-        raise ValueError("classifier must have at least one class (row), got shape (0, D)")
-    if e.dtype != c.dtype:  # mixed precision: compute in float64
-        e, c = e.astype(np.float64), c.astype(np.float64)
-    b = None
-    if bias is not None:
-        b = _as_float_array(bias, "bias").astype(e.dtype, copy=False)
-        if b.shape != (c.shape[0],):
-            raise ValueError(f"bias must have shape ({c.shape[0]},), got {b.shape}")
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    eps_filter = None
-    if filter_eps is not None:
-        eps_filter = _real(filter_eps, "filter_eps")
-        if eps_filter <= 0.0:
-            raise ValueError(f"filter_eps must be None or > 0, got {filter_eps!r}")
-    s = _shift_amount(shift)
-    token_shape = e.shape[:-1]
-    opts = _options(
-        targets,
-        token_shape,
-        c.shape[0],
-        ignore_index,
-        s,
-        reduction,
-        softcap,
-        label_smoothing,
-        z_loss,
-        class_weight,
-    )
+    prep = _prepare_linear(
+        embeddings, classifier, targets, bias, ignore_index, reduction, shift, softcap,
+        label_smoothing, z_loss, class_weight, strategy, filter_eps,
+    )  # fmt: skip
+    e, c, b, opts, s, eps_filter = prep.e, prep.c, prep.bias, prep.opts, prep.shift, prep.filter_eps
+    token_shape = prep.token_shape
     flat = e.reshape(-1, e.shape[-1])
     chosen = strategy if strategy != "auto" else ("tokens" if grad else "vocab")
     grads = None
