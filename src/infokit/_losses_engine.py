@@ -175,9 +175,15 @@ def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> Non
 
 
 def from_logits(
-    logits: np.ndarray, opts: Options, grad: bool, backend: str
+    logits: np.ndarray,
+    opts: Options,
+    grad: bool,
+    backend: str,
+    grad_output: float | np.ndarray = 1.0,
 ) -> tuple[RowStats, np.ndarray | None]:
-    """One pass over given (n, K) logits; with ``grad`` also their gradient (a new array)."""
+    """One pass over given (n, K) logits; with ``grad`` also their gradient (a new array).
+
+    ``grad_output`` scales the gradient (one number, or one per token for "none")."""
     k = kernels(backend)
     n_threads = get_num_threads()
     state = new_state(logits.shape[0])
@@ -192,7 +198,7 @@ def from_logits(
     )
     stats = finish(state, opts)
     check_finite(stats.lse)
-    coef = coefficients(stats.lse, opts, 1.0)
+    coef = coefficients(stats.lse, opts, grad_output)
     k.losses_softmax_grad(
         g,
         0,

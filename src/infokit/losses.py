@@ -43,11 +43,21 @@ from ._validation import check_base, to_base
 __all__ = [
     "CrossEntropyResult",
     "LinearCrossEntropyResult",
+    "LossResult",
+    "bias_loss",
+    "comp_sum_loss",
     "cross_entropy",
     "detection_statistic",
+    "focal_loss",
+    "generalized_cross_entropy",
+    "histogram_mean",
+    "hl_gauss_targets",
+    "ldr_kl_loss",
     "linear_cross_entropy",
     "log_perplexity",
+    "soft_cross_entropy",
     "token_entropy",
+    "two_hot_targets",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -703,3 +713,18 @@ def detection_statistic(
     )
     out = _per_sequence_mean(nll - ent, keep, "detection_statistic")
     return to_base(out, b)
+
+
+# The loss families live in their own file; they are part of this module's public surface.
+from ._losses_families import (  # noqa: E402
+    LossResult,
+    bias_loss,
+    comp_sum_loss,
+    focal_loss,
+    generalized_cross_entropy,
+    histogram_mean,
+    hl_gauss_targets,
+    ldr_kl_loss,
+    soft_cross_entropy,
+    two_hot_targets,
+)
