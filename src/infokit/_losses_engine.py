@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
-from scipy.linalg import blas
 
 from . import _backend
 from ._reference import losses as _ref
@@ -148,27 +148,38 @@ def coefficients(
     return coef
 
 
-# --- BLAS without copies ---------------------------------------------------------------------
+# --- GEMMs through numpy's BLAS ------------------------------------------------------------------
+#
+# Every GEMM goes through np.matmul, i.e. numpy's own BLAS: a second BLAS library (scipy's, whose
+# gemm could accumulate in place) brings a second thread pool, and on a small machine the two
+# pools' idle spinning was measured to cost more than the temporaries below.
 
 
-def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> None:
-    """out = a @ b + beta·out, in place, through the BLAS gemm (no temporary of out's size).
+class Scratch:
+    """Reusable flat buffers, so the tile loops allocate (and page-fault) once per call."""
 
-    ``out`` is C-contiguous, so outᵀ is a Fortran-ordered matrix that BLAS writes directly:
-    outᵀ = bᵀ·aᵀ + beta·outᵀ. Each operand is passed in whichever order needs no copy.
-    """
-    gemm = blas.sgemm if out.dtype == np.float32 else blas.dgemm
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
 
-    def operand(x: np.ndarray) -> tuple[np.ndarray, int]:  # returns (array, trans) giving xᵀ
-        return (x.T, 0) if x.T.flags.f_contiguous else (x, 1)
+    def get(self, key: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+        size = int(np.prod(shape))
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = np.empty(size, dtype=dtype)
+            self._buffers[key] = buf
+        return buf[:size].reshape(shape)
 
-    lhs, trans_a = operand(b)
-    rhs, trans_b = operand(a)
-    result = gemm(
-        1.0, lhs, rhs, beta=beta, c=out.T, trans_a=trans_a, trans_b=trans_b, overwrite_c=True
-    )
-    if not np.shares_memory(result, out):  # cannot happen for a C-contiguous out; stay correct
-        out[...] = result.T
+
+def matmul_into(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, accumulate: bool, scratch: Scratch
+) -> None:
+    """out = a @ b, or out += a @ b through a reused temporary of out's shape."""
+    if not accumulate:
+        np.matmul(a, b, out=out)
+        return
+    tmp = scratch.get("product", out.shape, out.dtype)
+    np.matmul(a, b, out=tmp)
+    np.add(out, tmp, out=out)
 
 
 # --- logits given ------------------------------------------------------------------------------
@@ -257,7 +268,7 @@ def vocab_forward(
     for v0, v1 in _blocks(v, vb):
         for r0, r1 in _blocks(n, rb):
             z = _tile(buffer, r1 - r0, v1 - v0)
-            gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
+            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
             k.losses_row_stats(
                 z,
                 v0,
@@ -294,6 +305,7 @@ def vocab_backward(
     de = np.zeros_like(e)
     dc = np.zeros_like(c)
     dbias = np.zeros(v) if bias is not None else None
+    scratch = Scratch()
     skipped = tiles = 0
     for v0, v1 in _blocks(v, vb):
         for r0, r1 in _blocks(n, rb):
@@ -302,7 +314,7 @@ def vocab_backward(
                 skipped += filter_eps is not None
                 continue
             z = _tile(buffer, r1 - r0, v1 - v0)
-            gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
+            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
             largest = k.losses_softmax_grad(
                 z,
                 v0,
@@ -319,8 +331,8 @@ def vocab_backward(
             if filter_eps is not None and largest < filter_eps:
                 skipped += 1
                 continue
-            gemm_into(de[r0:r1], z, c[v0:v1], 1.0)
-            gemm_into(dc[v0:v1], z.T, e[r0:r1], 1.0)
+            matmul_into(de[r0:r1], z, c[v0:v1], True, scratch)
+            matmul_into(dc[v0:v1], z.T, e[r0:r1], True, scratch)
     return LinearGrads(
         embeddings=de,
         classifier=dc,
@@ -349,10 +361,11 @@ def tokens_forward_backward(
     de = np.zeros_like(e) if grad else None
     dc = np.zeros_like(c) if grad else None
     dbias = np.zeros(v) if grad and bias is not None else None
+    scratch = Scratch()
     skipped = chunks = 0
     for r0, r1 in _blocks(n, chunk):
         z = _tile(buffer, r1 - r0, v)
-        gemm_into(z, e[r0:r1], c.T, 0.0)
+        np.matmul(e[r0:r1], c.T, out=z)
         k.losses_row_stats(
             z,
             0,
@@ -387,8 +400,9 @@ def tokens_forward_backward(
         if filter_eps is not None and largest < filter_eps:
             skipped += 1
             continue
-        gemm_into(de[r0:r1], z, c, 0.0)
-        gemm_into(dc, z.T, e[r0:r1], 1.0)
+        np.matmul(z, c, out=de[r0:r1])
+        for u0, u1 in _blocks(v, VOCAB_TILE):  # dC += Gᵀ·E_chunk, one vocabulary slice at a time
+            matmul_into(dc[u0:u1], z[:, u0:u1].T, e[r0:r1], True, scratch)
     stats = finish(state, opts)
     if not grad:
         return stats, None
