@@ -132,3 +132,40 @@ def test_family_bad_input() -> None:
         losses.two_hot_targets([0.5], [0.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="support must have K \\+ 1 = 4 edges or K = 3 atoms"):
         losses.histogram_mean(np.ones((2, 3)) / 3, np.arange(6.0))
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_attention_entropy_matches_materialised(
+    backend: str, monkeypatch: pytest.MonkeyPatch, causal: bool
+) -> None:
+    from infokit import _losses_engine
+
+    monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 4)  # many key tiles, some on the diagonal
+    monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 12)
+    rng = np.random.default_rng(7)
+    q = rng.normal(size=(2, 3, 9, 4))
+    k = rng.normal(size=(2, 3, 11, 4))
+    scores = q @ np.swapaxes(k, -1, -2) / 2.0  # 1/sqrt(d)
+    if causal:
+        allowed = np.arange(11)[None, :] <= np.arange(9)[:, None] + 2
+        scores = np.where(allowed, scores, -np.inf)
+    a = scipy.special.softmax(scores, axis=-1)
+    expected = scipy.stats.entropy(a, axis=-1)
+    got = losses.attention_entropy(q, k, causal=causal)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(losses.attention_entropy(probs=a), expected, rtol=1e-12)
+    np.testing.assert_allclose(losses.attention_entropy(probs=a, base=2), expected / np.log(2))
+
+
+def test_attention_entropy_causal_bounds(backend: str) -> None:
+    rng = np.random.default_rng(8)
+    q, k = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    h = losses.attention_entropy(q, k)
+    assert h[0] == 0.0  # the first query sees one key
+    assert (h <= np.log(np.arange(1, 7)) + 1e-12).all()
+    flat = losses.attention_entropy(np.zeros((5, 3)), np.zeros((5, 3)))
+    np.testing.assert_allclose(flat, np.log(np.arange(1, 6)), rtol=1e-14)
+    with pytest.raises(ValueError, match="must share leading axes and d"):
+        losses.attention_entropy(q, k[:, :2])
+    with pytest.raises(ValueError, match="pass either q and k, or probs"):
+        losses.attention_entropy(q, k, probs=np.ones((2, 2)) / 2)

@@ -427,3 +427,102 @@ def histogram_mean(probs: npt.ArrayLike, support: npt.ArrayLike) -> float | np.n
         )
     out = p @ centres
     return float(out) if np.ndim(out) == 0 else np.asarray(out)
+
+
+def attention_entropy(
+    q: npt.ArrayLike | None = None,
+    k: npt.ArrayLike | None = None,
+    *,
+    causal: bool = True,
+    scale: float | None = None,
+    probs: npt.ArrayLike | None = None,
+    base: float | None = None,
+    backend: str = "auto",
+) -> np.ndarray:
+    """Entropy of each query's softmax attention row, without the T×S attention matrix (P08).
+
+    H_t = −Σ_s a_ts·log a_ts with a_t = softmax(scale·q_t·k_sᵀ) over the keys s (s <= t when
+    ``causal``; then row t has t + 1 keys and H_t <= log(t + 1)). Key tiles go through the
+    engine's online (max, Σe, Σe·(v − max)) accumulators, so memory is O(T + tile).
+
+    Parameters
+    ----------
+    q : array_like, shape (..., T, d)
+        Queries (any leading axes: batch, heads).
+    k : array_like, shape (..., S, d)
+        Keys, with the same leading axes. Causal masking aligns the last query with the last key
+        (query t sees keys s <= t + S − T).
+    causal : bool
+    scale : float, optional
+        Default 1/√d.
+    probs : array_like, shape (..., T, S), optional
+        Instead of q and k: given attention probabilities (rows summing to 1; 0·log 0 = 0).
+    base : None (nats) or the logarithm base
+    backend : {"auto", "cpp", "numpy"}
+
+    Returns
+    -------
+    ndarray of shape (..., T), float64.
+
+    Notes
+    -----
+    Cost: one GEMM's worth of work (2·T·S·d per head), halved by skipping masked tiles.
+    Reference: P08 (entropy-guided attention); the materialised form is −Σ a·log a.
+    """
+    from ._validation import check_base, to_base
+
+    b = check_base(base)
+    if probs is not None:
+        if q is not None or k is not None:
+            raise ValueError("pass either q and k, or probs (not both)")
+        p = _losses._as_float_array(probs, "probs").astype(np.float64)
+        if not (np.isfinite(p).all() and (p >= 0).all()):
+            raise ValueError("probs must be finite and >= 0")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        return np.asarray(to_base(-terms.sum(-1), b))
+    if q is None or k is None:
+        raise ValueError("pass q and k (or probs)")
+    qa = _losses._as_float_array(q, "q", ndim_min=2)
+    ka = _losses._as_float_array(k, "k", ndim_min=2)
+    if qa.dtype != ka.dtype:
+        qa, ka = qa.astype(np.float64), ka.astype(np.float64)
+    if qa.shape[:-2] != ka.shape[:-2] or qa.shape[-1] != ka.shape[-1]:
+        raise ValueError(
+            f"q (..., T, d) and k (..., S, d) must share leading axes and d, got {qa.shape} "
+            f"and {ka.shape}"
+        )
+    t_len, s_len, d = qa.shape[-2], ka.shape[-2], qa.shape[-1]
+    if causal and s_len < t_len:
+        raise ValueError(
+            f"causal attention needs at least as many keys as queries, got {s_len} < {t_len}"
+        )
+    sc = 1.0 / math.sqrt(d) if scale is None else _losses._real(scale, "scale")
+    kern = _engine.kernels(backend)
+    n_threads = _engine.get_num_threads()
+    qf = qa.reshape(-1, t_len, d)
+    kf = ka.reshape(-1, s_len, d)
+    out = np.empty((qf.shape[0], t_len))
+    no_targets = np.full(t_len, -1, dtype=np.int64)
+    kb = min(s_len, _engine.VOCAB_TILE)
+    qb = min(t_len, max(1, _engine.TILE_ENTRIES // kb))
+    buffer = np.empty(qb * kb, dtype=qa.dtype)
+    offset = s_len - t_len  # query t sees keys s <= t + offset
+    for h in range(qf.shape[0]):
+        state = _engine.new_state(t_len)
+        for r0, r1 in _engine._blocks(t_len, qb):
+            for c0, c1 in _engine._blocks(s_len, kb):
+                if causal and c0 > r1 - 1 + offset:
+                    break  # this and later key tiles are all masked for these queries
+                z = _engine._tile(buffer, r1 - r0, c1 - c0)
+                np.matmul(qf[h, r0:r1], kf[h, c0:c1].T, out=z)
+                z *= sc
+                if causal and c1 - 1 > r0 + offset:  # the tile crosses the diagonal
+                    rows = np.arange(r0, r1)[:, None] + offset
+                    z[np.arange(c0, c1)[None, :] > rows] = -np.inf
+                kern.losses_row_stats(
+                    z, c0, no_targets[r0:r1], None, None, 0.0, False, state[r0:r1], n_threads
+                )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[h] = np.log(state[:, 1]) - state[:, 2] / state[:, 1]
+    return np.asarray(to_base(out.reshape(qa.shape[:-1]), b))

@@ -44,6 +44,7 @@ __all__ = [
     "CrossEntropyResult",
     "LinearCrossEntropyResult",
     "LossResult",
+    "attention_entropy",
     "bias_loss",
     "comp_sum_loss",
     "cross_entropy",
@@ -718,6 +719,7 @@ def detection_statistic(
 # The loss families live in their own file; they are part of this module's public surface.
 from ._losses_families import (  # noqa: E402
     LossResult,
+    attention_entropy,
     bias_loss,
     comp_sum_loss,
     focal_loss,
