@@ -31,7 +31,10 @@ from typing import Any
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- bench_losses:start -->", "<!-- bench_losses:end -->"
+MARKERS = {  # each timing mode keeps its own section of RESULTS.md
+    False: ("<!-- bench_losses:start -->", "<!-- bench_losses:end -->"),
+    True: ("<!-- bench_losses-cpu:start -->", "<!-- bench_losses-cpu:end -->"),
+}
 MIB = 1 << 20
 
 # name -> (label, whether it makes gradients)
@@ -95,7 +98,15 @@ def _case(name: str, e: np.ndarray, c: np.ndarray, t: np.ndarray) -> Callable[[]
     return forward_backward
 
 
-def worker(name: str, n: int, d: int, v: int, repeats: int) -> dict[str, Any]:
+def worker(name: str, n: int, d: int, v: int, repeats: int, cpu: bool) -> dict[str, Any]:
+    """Memory and time ratio of one case. ``cpu``: everything on ONE thread, timed by the
+    thread's CPU time, which other processes on a loaded machine barely disturb."""
+    clock = time.perf_counter
+    if cpu:
+        import infokit
+
+        infokit.set_num_threads(1)  # kernels and BLAS run on the calling thread
+        clock = time.thread_time
     rng = np.random.default_rng(0)
     scale = np.float32(1.0 / np.sqrt(d))
     e = rng.standard_normal((n, d), dtype=np.float32)
@@ -106,7 +117,7 @@ def worker(name: str, n: int, d: int, v: int, repeats: int) -> dict[str, Any]:
     if name.startswith("torch"):
         import torch  # imported before the baseline: its import is not the case's memory
 
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        torch.set_num_threads(1 if cpu else len(os.sched_getaffinity(0)))
     with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
         f.write("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
     base = _rss_kib("VmRSS")
@@ -118,12 +129,12 @@ def worker(name: str, n: int, d: int, v: int, repeats: int) -> dict[str, Any]:
         extra -= (n * d + v * d) * 4 / MIB  # the gradient outputs themselves
     gemm_times, case_times = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         gemm()
-        gemm_times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
+        gemm_times.append(clock() - t0)
+        t0 = clock()
         run()
-        case_times.append(time.perf_counter() - t0)
+        case_times.append(clock() - t0)
     return {
         "case": name,
         "extra_mib": extra,
@@ -132,9 +143,10 @@ def worker(name: str, n: int, d: int, v: int, repeats: int) -> dict[str, Any]:
     }
 
 
-def _in_fresh_process(name: str, n: int, d: int, v: int, repeats: int) -> dict[str, Any]:
+def _in_fresh_process(name: str, n: int, d: int, v: int, repeats: int, cpu: bool) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", name]
     cmd += ["--n", str(n), "--d", str(d), "--vocab", str(v), "--repeats", str(repeats)]
+    cmd += ["--cpu"] if cpu else []
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -158,21 +170,34 @@ def main() -> None:
     parser.add_argument("--vocab", type=int, nargs="+", default=[32768])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="one thread everywhere, timed by the thread's CPU time (robust on a loaded machine)",
+    )
     parser.add_argument("--worker", choices=list(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--output", default=str(RESULTS), help="markdown file, or - for none")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.n, args.d, args.vocab[0], args.repeats)))
+        result = worker(args.worker, args.n, args.d, args.vocab[0], args.repeats, args.cpu)
+        print(json.dumps(result))
         return
 
     cases = [c for c in args.cases if _have_torch() or not c.startswith("torch")]
+    timing = (
+        "CPU time of the calling thread with ONE thread everywhere (infokit, BLAS, torch)"
+        if args.cpu
+        else "wall clock, all threads"
+    )
+    start, end = MARKERS[args.cpu]
     lines = [
-        START,
-        "## infokit.losses: the cross-entropy engine (`benchmarks/bench_losses.py`)",
+        start,
+        "## infokit.losses: the cross-entropy engine (`benchmarks/bench_losses.py"
+        + (" --cpu`)" if args.cpu else "`)"),
         "",
         f"N = {args.n}, D = {args.d}, float32, targets uniform; {args.repeats} timed runs per "
         "case, each right after a paired `E @ C.T` in the same fresh process; ratio = median "
-        "case time / median GEMM time (wall clock). Extra memory = peak RSS of the case's own "
+        f"case time / median GEMM time ({timing}). Extra memory = peak RSS of the case's own "
         "process minus its RSS with the inputs allocated; for fwd+bwd cases, minus the "
         "gradient outputs (N·D + V·D floats).",
         "",
@@ -194,20 +219,20 @@ def main() -> None:
             "|---|---|---|",
         ]
         for name in cases:
-            r = _in_fresh_process(name, args.n, args.d, v, args.repeats)
+            r = _in_fresh_process(name, args.n, args.d, v, args.repeats, args.cpu)
             row = f"| {CASES[name][0]} | {r['ratio']:.2f} | {r['extra_mib']:.0f} |"
             print(row, file=sys.stderr, flush=True)
             lines.append(row)
         lines.append("")
-    lines += [f"- load average after: {_load()}", "", END]
+    lines += [f"- load average after: {_load()}", "", end]
     section = "\n".join(lines)
     print(section)
     if args.output == "-":
         return
     path = Path(args.output)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
