@@ -28,8 +28,9 @@
 // softmax_grad (so the column sums need no merge); either way each number is reduced by one
 // thread in a fixed order, and results are bitwise identical for any thread count.
 //
-// Nothing here validates or throws: NaN or inf logits give a NaN lse, which the Python layer
-// reports. Reads stay within z[0, rows·cols), targets[0, rows), state[0, rows·kFields),
+// Nothing here validates, and nothing throws but std::bad_alloc for the per-thread row buffers:
+// NaN or inf logits (or a row of only −inf) give a non-finite lse, which the Python layer reports.
+// exp is a vectorizable polynomial (exp_fast, ~1 ulp), not libm's. Reads stay within z[0, rows·cols), targets[0, rows), state[0, rows·kFields),
 // coef[0, rows·3), lse[0, rows) and bias/weight/dbias[col0, col0 + cols).
 #pragma once
 
