@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from scipy.linalg import blas
 
 from . import _backend
 from ._reference import losses as _ref
@@ -31,7 +32,7 @@ MAX, SUM, SHIFTED_SUM, WEIGHTED_SUM, TARGET = range(5)
 
 TILE_ENTRIES = 1 << 22  # entries of one logits tile in the "vocab" strategy (16 MiB in float32)
 VOCAB_TILE = 4096  # vocabulary columns per tile in the "vocab" strategy
-CHUNK_ENTRIES = 1 << 23  # entries of one chunk × V block in the "tokens" strategy
+CHUNK_ENTRIES = 1 << 24  # entries of one chunk × V block in the "tokens" strategy (64 MiB f32)
 
 
 @dataclass(frozen=True)
@@ -150,9 +151,10 @@ def coefficients(
 
 # --- GEMMs through numpy's BLAS ------------------------------------------------------------------
 #
-# Every GEMM goes through np.matmul, i.e. numpy's own BLAS: a second BLAS library (scipy's, whose
-# gemm could accumulate in place) brings a second thread pool, and on a small machine the two
-# pools' idle spinning was measured to cost more than the temporaries below.
+# The "vocab" strategy's GEMMs go through np.matmul (numpy's BLAS), accumulating through small
+# reused temporaries. The "tokens" strategy's go through scipy's BLAS gemm, which accumulates the
+# V×D classifier gradient in place. Mixing the two libraries inside one loop would keep two BLAS
+# thread pools busy-waiting against each other, so each strategy sticks to one.
 
 
 class Scratch:
@@ -168,6 +170,28 @@ class Scratch:
             buf = np.empty(size, dtype=dtype)
             self._buffers[key] = buf
         return buf[:size].reshape(shape)
+
+
+def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> None:
+    """out = a @ b + beta·out in place through scipy's BLAS gemm, with no temporary.
+
+    ``out`` is C-contiguous, so outᵀ is a Fortran-ordered matrix that BLAS writes directly:
+    outᵀ = bᵀ·aᵀ + beta·outᵀ. Used by the "tokens" strategy, whose classifier gradient is
+    accumulated once per token chunk: through a temporary that would cost a read and a write of
+    all V×D entries per chunk.
+    """
+    gemm = blas.sgemm if out.dtype == np.float32 else blas.dgemm
+
+    def operand(x: np.ndarray) -> tuple[np.ndarray, int]:  # (array, trans) giving xᵀ, no copy
+        return (x.T, 0) if x.T.flags.f_contiguous else (x, 1)
+
+    lhs, trans_a = operand(b)
+    rhs, trans_b = operand(a)
+    result = gemm(
+        1.0, lhs, rhs, beta=beta, c=out.T, trans_a=trans_a, trans_b=trans_b, overwrite_c=True
+    )
+    if not np.shares_memory(result, out):  # cannot happen for a C-contiguous out; stay correct
+        out[...] = result.T
 
 
 def matmul_into(
@@ -361,11 +385,10 @@ def tokens_forward_backward(
     de = np.zeros_like(e) if grad else None
     dc = np.zeros_like(c) if grad else None
     dbias = np.zeros(v) if grad and bias is not None else None
-    scratch = Scratch()
     skipped = chunks = 0
     for r0, r1 in _blocks(n, chunk):
         z = _tile(buffer, r1 - r0, v)
-        np.matmul(e[r0:r1], c.T, out=z)
+        gemm_into(z, e[r0:r1], c.T, 0.0)
         k.losses_row_stats(
             z,
             0,
@@ -400,9 +423,8 @@ def tokens_forward_backward(
         if filter_eps is not None and largest < filter_eps:
             skipped += 1
             continue
-        np.matmul(z, c, out=de[r0:r1])
-        for u0, u1 in _blocks(v, VOCAB_TILE):  # dC += Gᵀ·E_chunk, one vocabulary slice at a time
-            matmul_into(dc[u0:u1], z[:, u0:u1].T, e[r0:r1], True, scratch)
+        gemm_into(de[r0:r1], z, c, 0.0)
+        gemm_into(dc, z.T, e[r0:r1], 1.0)
     stats = finish(state, opts)
     if not grad:
         return stats, None

@@ -494,7 +494,7 @@ def linear_cross_entropy(
     Notes
     -----
     Cost: 2·N·V·D flops forward (one GEMM's worth), about 4× that forward + backward with
-    "vocab", 3× with "tokens". Tiles hold 2²² entries ("vocab") or chunk·V ≈ 2²³ ("tokens").
+    "vocab", 3× with "tokens". Tiles hold 2²² entries ("vocab") or chunk·V ≈ 2²⁴ ("tokens").
     float32 inputs run float32 GEMMs with float64 accumulation of every per-token sum.
     """
     prep = _prepare_linear(
