@@ -33,6 +33,7 @@ MAX, SUM, SHIFTED_SUM, WEIGHTED_SUM, TARGET = range(5)
 TILE_ENTRIES = 1 << 22  # entries of one logits tile in the "vocab" strategy (16 MiB in float32)
 VOCAB_TILE = 4096  # vocabulary columns per tile in the "vocab" strategy
 CHUNK_ENTRIES = 1 << 24  # entries of one chunk × V block in the "tokens" strategy (64 MiB f32)
+MIN_CHUNK = 256  # fewest tokens per chunk in the "tokens" strategy
 
 
 @dataclass(frozen=True)
@@ -379,7 +380,9 @@ def tokens_forward_backward(
     k = kernels(backend)
     n_threads = get_num_threads()
     n, v = e.shape[0], c.shape[0]
-    chunk = min(n, max(1, CHUNK_ENTRIES // v))
+    # At least MIN_CHUNK tokens: each chunk's update of the V×D classifier gradient reads and
+    # writes all of it, which only a long enough chunk amortises.
+    chunk = min(n, max(MIN_CHUNK, CHUNK_ENTRIES // v))
     buffer = np.empty(chunk * v, dtype=e.dtype)
     state = new_state(n)
     de = np.zeros_like(e) if grad else None
