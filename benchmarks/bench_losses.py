@@ -101,12 +101,7 @@ def _case(name: str, e: np.ndarray, c: np.ndarray, t: np.ndarray) -> Callable[[]
 def worker(name: str, n: int, d: int, v: int, repeats: int, cpu: bool) -> dict[str, Any]:
     """Memory and time ratio of one case. ``cpu``: everything on ONE thread, timed by the
     thread's CPU time, which other processes on a loaded machine barely disturb."""
-    clock = time.perf_counter
-    if cpu:
-        import infokit
-
-        infokit.set_num_threads(1)  # kernels and BLAS run on the calling thread
-        clock = time.thread_time
+    clock = time.thread_time if cpu else time.perf_counter
     rng = np.random.default_rng(0)
     scale = np.float32(1.0 / np.sqrt(d))
     e = rng.standard_normal((n, d), dtype=np.float32)
@@ -118,6 +113,11 @@ def worker(name: str, n: int, d: int, v: int, repeats: int, cpu: bool) -> dict[s
         import torch  # imported before the baseline: its import is not the case's memory
 
         torch.set_num_threads(1 if cpu else len(os.sched_getaffinity(0)))
+    if cpu:  # after every import, so that each BLAS library loaded by now is limited
+        import infokit
+        from infokit import _losses_engine  # noqa: F401  (loads scipy's BLAS too)
+
+        infokit.set_num_threads(1)  # kernels and BLAS run on the calling thread
     with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
         f.write("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
     base = _rss_kib("VmRSS")
