@@ -476,10 +476,9 @@ def linear_cross_entropy(
         O(N + tile); the backward recomputes each tile (about four GEMMs forward + backward).
         "tokens": token chunks against the whole vocabulary (Liger); the gradient is made in the
         forward while the chunk's logits are in memory (three GEMMs, extra memory O(chunk·V),
-        chunks of at least 256 tokens). It does less arithmetic, but each chunk reads and
-        writes the whole V×D classifier gradient, and on a small loaded machine it measured
-        slower than "vocab" (benchmarks/RESULTS.md).
-        "auto": "vocab".
+        chunks of at least 256 tokens, so about 190 MiB at V = 131072 in float32).
+        "auto": "tokens" when ``grad=True`` (measured fastest: below eager torch at
+        V = 32768 and 131072, benchmarks/RESULTS.md), else "vocab".
     grad : bool
         Also return the gradients with respect to embeddings, classifier and bias.
     return_entropy : bool
@@ -507,7 +506,7 @@ def linear_cross_entropy(
     e, c, b, opts, s, eps_filter = prep.e, prep.c, prep.bias, prep.opts, prep.shift, prep.filter_eps
     token_shape = prep.token_shape
     flat = e.reshape(-1, e.shape[-1])
-    chosen = strategy if strategy != "auto" else "vocab"
+    chosen = strategy if strategy != "auto" else ("tokens" if grad else "vocab")
     grads = None
     if chosen == "tokens":
         stats, grads = _engine.tokens_forward_backward(

@@ -8,10 +8,10 @@ materialised, and plugs its gradients into autograd::
     loss = linear_cross_entropy(hidden, lm_head.weight, targets, shift=True)
     loss.backward()
 
-By default (``strategy="auto"`` = "vocab") the forward keeps only the per-token log-sum-exp and
-the backward recomputes the logits tile by tile (Cut Cross-Entropy's order). With
-``strategy="tokens"`` and ``reduction="mean"`` or ``"sum"`` the gradients are made in the forward
-(three GEMMs) and the backward only scales them by the incoming gradient.
+With ``reduction="mean"`` or ``"sum"`` and ``strategy="auto"`` or ``"tokens"`` the gradients are
+made in the forward (three GEMMs) and the backward only scales them by the incoming gradient.
+With ``reduction="none"`` or ``strategy="vocab"`` the forward keeps only the per-token
+log-sum-exp and the backward recomputes the logits tile by tile (Cut Cross-Entropy's order).
 """
 
 from __future__ import annotations
@@ -67,7 +67,11 @@ def _function_class() -> Any:
             )
             flat = prep.e.reshape(-1, prep.e.shape[-1])
             wants_grad = any(ctx.needs_input_grad[:3])
-            early = wants_grad and prep.opts.reduction != "none" and options["strategy"] == "tokens"
+            early = (
+                wants_grad
+                and prep.opts.reduction != "none"
+                and options["strategy"] in ("auto", "tokens")
+            )
             if early:
                 stats, grads = _engine.tokens_forward_backward(
                     flat, prep.c, prep.bias, prep.opts, True, None, "auto"
