@@ -37,6 +37,7 @@ _SUBMODULES = (
     "matrix",
     "continuous",
     "coding",
+    "losses",
 )
 
 __all__ = [

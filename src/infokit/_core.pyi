@@ -334,3 +334,28 @@ class RansStreamDecoder:
 # at run time they are separate classes).
 class RangeStreamEncoder(RansStreamEncoder): ...
 class RangeStreamDecoder(RansStreamDecoder): ...
+# --- losses: the cross-entropy epilogue (csrc/include/infokit/losses/epilogue.hpp) -------------
+# z: C-contiguous float32/float64 (rows, cols) tile of raw logits for vocabulary columns
+# [col0, col0 + cols); state: float64 (rows, 5); coef: float64 (rows, 3); bias/class_weight/
+# dbias are indexed by global column. Buffers are never converted: a wrong dtype raises.
+def losses_row_stats(
+    z: np.ndarray,
+    col0: int,
+    targets: npt.NDArray[np.int64],
+    bias: np.ndarray | None,
+    class_weight: npt.NDArray[np.float64] | None,
+    softcap: float,
+    write_transformed: bool,
+    state: npt.NDArray[np.float64],
+) -> None: ...
+def losses_softmax_grad(
+    z: np.ndarray,
+    col0: int,
+    targets: npt.NDArray[np.int64],
+    bias: np.ndarray | None,
+    class_weight: npt.NDArray[np.float64] | None,
+    softcap: float,
+    already_transformed: bool,
+    lse: npt.NDArray[np.float64],
+    coef: npt.NDArray[np.float64],
+    dbias: npt.NDArray[np.float64] | None,

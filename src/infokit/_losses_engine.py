@@ -1,0 +1,453 @@
+"""The cross-entropy engine behind :mod:`infokit.losses`: validated arrays in, tiles through BLAS
+and the fused epilogue, per-token statistics and gradients out.
+
+Nothing here validates user input (``losses.py`` does); shapes and dtypes are trusted.
+
+The loss of one valid token i with target y, class weights w (all 1 without ``class_weight``),
+W = Σ_j w_j, K classes, smoothing ε and z-loss λ, in torch's convention:
+
+    loss_i = (1 − ε)·w_y·(lse_i − v_iy) + (ε/K)·(W·lse_i − Σ_j w_j v_ij) + λ·lse_i²
+
+"mean" divides the first two terms by Σ_i w_{y_i} (torch's weighted mean) and the z-loss term by
+the number of valid tokens. Its gradient with respect to v_ij is a_i·p_ij − b_i·[j = y] − c_i·w_j
+with a_i = r_i·((1 − ε)·w_y + ε·W/K) + ρ_i·2λ·lse_i, b_i = r_i·(1 − ε)·w_y, c_i = r_i·ε/K, where r_i
+and ρ_i are the reduction's scale of the two parts times grad_output. The kernel applies the
+softcap's chain rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from scipy.linalg import blas
+
+from . import _backend
+from ._reference import losses as _ref
+from ._threads import get_num_threads
+
+MAX, SUM, SHIFTED_SUM, WEIGHTED_SUM, TARGET = range(5)
+
+TILE_ENTRIES = 1 << 22  # entries of one logits tile in the "vocab" strategy (16 MiB in float32)
+VOCAB_TILE = 4096  # vocabulary columns per tile in the "vocab" strategy
+CHUNK_ENTRIES = 1 << 24  # entries of one chunk × V block in the "tokens" strategy (64 MiB f32)
+MIN_CHUNK = 256  # fewest tokens per chunk in the "tokens" strategy
+
+
+@dataclass(frozen=True)
+class Options:
+    """Loss options, already validated. ``targets`` holds -1 for ignored tokens."""
+
+    targets: np.ndarray  # int64 (n,), -1 where ignored
+    n_classes: int
+    reduction: str
+    softcap: float  # 0.0 = none
+    label_smoothing: float
+    z_loss: float
+    class_weight: np.ndarray | None  # float64 (K,)
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.targets >= 0
+
+    def target_weight(self) -> np.ndarray:
+        """w_{y_i} for valid tokens, 0 for ignored ones."""
+        valid = self.valid
+        w = np.zeros(self.targets.shape[0])
+        if self.class_weight is None:
+            w[valid] = 1.0
+        else:
+            w[valid] = self.class_weight[self.targets[valid]]
+        return w
+
+    def total_weight(self) -> float:
+        return float(self.n_classes if self.class_weight is None else self.class_weight.sum())
+
+
+@dataclass(frozen=True)
+class RowStats:
+    """Per-token results of the forward pass (float64)."""
+
+    lse: np.ndarray
+    entropy: np.ndarray
+    loss: np.ndarray  # per token, 0 for ignored tokens, z-loss included
+
+
+def kernels(backend: str) -> ModuleType:
+    if _backend.resolve(backend) == "cpp":
+        module = _backend.compiled("_core")
+        assert module is not None  # resolve() said the build is there
+        return module
+    return _ref
+
+
+def new_state(n: int) -> np.ndarray:
+    state = np.zeros((n, 5))
+    state[:, MAX] = -np.inf
+    return state
+
+
+def finish(state: np.ndarray, opts: Options) -> RowStats:
+    """lse, entropy and per-token loss from the final running state."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(state[:, SUM])
+        lse = state[:, MAX] + log_s
+        entropy = log_s - state[:, SHIFTED_SUM] / state[:, SUM]
+    eps, k = opts.label_smoothing, opts.n_classes
+    w_y = opts.target_weight()
+    valid = opts.valid
+    loss = np.zeros_like(lse)
+    nll = lse[valid] - state[valid, TARGET]
+    loss[valid] = (1.0 - eps) * w_y[valid] * nll
+    if eps > 0.0:
+        smooth = opts.total_weight() * lse[valid] - state[valid, WEIGHTED_SUM]
+        loss[valid] += (eps / k) * smooth
+    if opts.z_loss > 0.0:
+        loss[valid] += opts.z_loss * lse[valid] ** 2
+    return RowStats(lse=lse, entropy=entropy, loss=loss)
+
+
+def reduce(stats: RowStats, opts: Options) -> float | np.ndarray:
+    """The reduced loss (float for "mean"/"sum"; the per-token float64 array for "none")."""
+    if opts.reduction == "none":
+        return stats.loss
+    valid = opts.valid
+    total = float(stats.loss.sum())
+    if opts.reduction == "sum":
+        return total
+    z_part = opts.z_loss * float((stats.lse[valid] ** 2).sum()) if opts.z_loss > 0.0 else 0.0
+    ce_part = total - z_part
+    return ce_part / float(opts.target_weight().sum()) + z_part / int(valid.sum())
+
+
+def coefficients(
+    lse: np.ndarray, opts: Options, grad_output: float | np.ndarray, r0: int = 0
+) -> np.ndarray:
+    """(a, b, c) for tokens r0 .. r0 + len(lse) in the kernel's g = a·p − b·[j = y] − c·w_j.
+
+    The reduction's denominators are taken over ALL tokens of ``opts``; ignored tokens get 0.
+    """
+    rows = slice(r0, r0 + lse.shape[0])
+    valid_all, w_all = opts.valid, opts.target_weight()
+    valid, w_y = valid_all[rows], w_all[rows]
+    go = np.broadcast_to(np.asarray(grad_output, dtype=np.float64), valid_all.shape)[rows]
+    if opts.reduction == "mean":
+        r = go / w_all.sum()
+        rho = go / valid_all.sum()
+    else:
+        r = rho = go
+    eps, k = opts.label_smoothing, opts.n_classes
+    coef = np.zeros((lse.shape[0], 3))
+    a = r * ((1.0 - eps) * w_y + eps * opts.total_weight() / k)
+    if opts.z_loss > 0.0:
+        a = a + rho * 2.0 * opts.z_loss * lse
+    coef[:, 0] = a
+    coef[:, 1] = r * (1.0 - eps) * w_y
+    coef[:, 2] = r * eps / k
+    coef[~valid] = 0.0
+    return coef
+
+
+# --- GEMMs through numpy's BLAS ------------------------------------------------------------------
+#
+# The "vocab" strategy's GEMMs go through np.matmul (numpy's BLAS), accumulating through small
+# reused temporaries. The "tokens" strategy's go through scipy's BLAS gemm, which accumulates the
+# V×D classifier gradient in place. Mixing the two libraries inside one loop would keep two BLAS
+# thread pools busy-waiting against each other, so each strategy sticks to one.
+
+
+class Scratch:
+    """Reusable flat buffers, so the tile loops allocate (and page-fault) once per call."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, key: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+        size = int(np.prod(shape))
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = np.empty(size, dtype=dtype)
+            self._buffers[key] = buf
+        return buf[:size].reshape(shape)
+
+
+def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> None:
+    """out = a @ b + beta·out in place through scipy's BLAS gemm, with no temporary.
+
+    ``out`` is C-contiguous, so outᵀ is a Fortran-ordered matrix that BLAS writes directly:
+    outᵀ = bᵀ·aᵀ + beta·outᵀ. Used by the "tokens" strategy, whose classifier gradient is
+    accumulated once per token chunk: through a temporary that would cost a read and a write of
+    all V×D entries per chunk.
+    """
+    gemm = blas.sgemm if out.dtype == np.float32 else blas.dgemm
+
+    def operand(x: np.ndarray) -> tuple[np.ndarray, int]:  # (array, trans) giving xᵀ, no copy
+        return (x.T, 0) if x.T.flags.f_contiguous else (x, 1)
+
+    lhs, trans_a = operand(b)
+    rhs, trans_b = operand(a)
+    result = gemm(
+        1.0, lhs, rhs, beta=beta, c=out.T, trans_a=trans_a, trans_b=trans_b, overwrite_c=True
+    )
+    if not np.shares_memory(result, out):  # cannot happen for a C-contiguous out; stay correct
+        out[...] = result.T
+
+
+def matmul_into(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, accumulate: bool, scratch: Scratch
+) -> None:
+    """out = a @ b, or out += a @ b through a reused temporary of out's shape."""
+    if not accumulate:
+        np.matmul(a, b, out=out)
+        return
+    tmp = scratch.get("product", out.shape, out.dtype)
+    np.matmul(a, b, out=tmp)
+    np.add(out, tmp, out=out)
+
+
+# --- logits given ------------------------------------------------------------------------------
+
+
+def from_logits(
+    logits: np.ndarray,
+    opts: Options,
+    grad: bool,
+    backend: str,
+    grad_output: float | np.ndarray = 1.0,
+) -> tuple[RowStats, np.ndarray | None]:
+    """One pass over given (n, K) logits; with ``grad`` also their gradient (a new array).
+
+    ``grad_output`` scales the gradient (one number, or one per token for "none")."""
+    k = kernels(backend)
+    n_threads = get_num_threads()
+    state = new_state(logits.shape[0])
+    if not grad:
+        k.losses_row_stats(
+            logits, 0, opts.targets, None, opts.class_weight, opts.softcap, False, state, n_threads
+        )
+        return finish(state, opts), None
+    g = np.array(logits, order="C", copy=True)
+    k.losses_row_stats(
+        g, 0, opts.targets, None, opts.class_weight, opts.softcap, True, state, n_threads
+    )
+    stats = finish(state, opts)
+    check_finite(stats.lse)
+    coef = coefficients(stats.lse, opts, grad_output)
+    k.losses_softmax_grad(
+        g,
+        0,
+        opts.targets,
+        None,
+        opts.class_weight,
+        opts.softcap,
+        True,
+        stats.lse,
+        coef,
+        None,
+        n_threads,
+    )
+    return stats, g
+
+
+def check_finite(lse: np.ndarray) -> None:
+    if not np.isfinite(lse).all():
+        bad = int(np.flatnonzero(~np.isfinite(lse))[0])
+        raise ValueError(
+            f"logits must be finite, but the logits of token {bad} contain NaN or inf "
+            "(or are all -inf)"
+        )
+
+
+# --- embeddings × classifier -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinearGrads:
+    embeddings: np.ndarray
+    classifier: np.ndarray
+    bias: np.ndarray | None
+    filtered_fraction: float
+
+
+def _blocks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(b, min(n, b + size)) for b in range(0, n, size)]
+
+
+def _tile(buffer: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    return buffer[: rows * cols].reshape(rows, cols)
+
+
+def vocab_forward(
+    e: np.ndarray, c: np.ndarray, bias: np.ndarray | None, opts: Options, backend: str
+) -> RowStats:
+    """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work."""
+    k = kernels(backend)
+    n_threads = get_num_threads()
+    n, v = e.shape[0], c.shape[0]
+    vb = min(v, VOCAB_TILE)
+    rb = min(n, max(1, TILE_ENTRIES // vb))
+    buffer = np.empty(rb * vb, dtype=e.dtype)
+    state = new_state(n)
+    for v0, v1 in _blocks(v, vb):
+        for r0, r1 in _blocks(n, rb):
+            z = _tile(buffer, r1 - r0, v1 - v0)
+            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
+            k.losses_row_stats(
+                z,
+                v0,
+                opts.targets[r0:r1],
+                bias,
+                opts.class_weight,
+                opts.softcap,
+                False,
+                state[r0:r1],
+                n_threads,
+            )
+    return finish(state, opts)
+
+
+def vocab_backward(
+    e: np.ndarray,
+    c: np.ndarray,
+    bias: np.ndarray | None,
+    opts: Options,
+    lse: np.ndarray,
+    grad_output: float | np.ndarray,
+    filter_eps: float | None,
+    backend: str,
+) -> LinearGrads:
+    """Recompute each tile, turn it into the gradient, and accumulate dE += G·C_blk and
+    dC_blk += Gᵀ·E_blk in place (two more GEMMs per tile: about four in all with the forward)."""
+    k = kernels(backend)
+    n_threads = get_num_threads()
+    n, v = e.shape[0], c.shape[0]
+    vb = min(v, VOCAB_TILE)
+    rb = min(n, max(1, TILE_ENTRIES // vb))
+    buffer = np.empty(rb * vb, dtype=e.dtype)
+    coef = coefficients(lse, opts, grad_output)
+    de = np.zeros_like(e)
+    dc = np.zeros_like(c)
+    dbias = np.zeros(v) if bias is not None else None
+    scratch = Scratch()
+    skipped = tiles = 0
+    for v0, v1 in _blocks(v, vb):
+        for r0, r1 in _blocks(n, rb):
+            tiles += 1
+            if not coef[r0:r1].any():
+                skipped += filter_eps is not None
+                continue
+            z = _tile(buffer, r1 - r0, v1 - v0)
+            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
+            largest = k.losses_softmax_grad(
+                z,
+                v0,
+                opts.targets[r0:r1],
+                bias,
+                opts.class_weight,
+                opts.softcap,
+                False,
+                lse[r0:r1],
+                coef[r0:r1],
+                dbias,
+                n_threads,
+            )
+            if filter_eps is not None and largest < filter_eps:
+                skipped += 1
+                continue
+            matmul_into(de[r0:r1], z, c[v0:v1], True, scratch)
+            matmul_into(dc[v0:v1], z.T, e[r0:r1], True, scratch)
+    return LinearGrads(
+        embeddings=de,
+        classifier=dc,
+        bias=None if dbias is None else dbias.astype(e.dtype),
+        filtered_fraction=skipped / tiles if filter_eps is not None else 0.0,
+    )
+
+
+def tokens_forward_backward(
+    e: np.ndarray,
+    c: np.ndarray,
+    bias: np.ndarray | None,
+    opts: Options,
+    grad: bool,
+    filter_eps: float | None,
+    backend: str,
+) -> tuple[RowStats, LinearGrads | None]:
+    """Token chunks × the full vocabulary (Liger's order): the gradient of a chunk is made in the
+    forward, while its logits are in memory, so three GEMMs in all and no recompute."""
+    k = kernels(backend)
+    n_threads = get_num_threads()
+    n, v = e.shape[0], c.shape[0]
+    # At least MIN_CHUNK tokens: each chunk's update of the V×D classifier gradient reads and
+    # writes all of it, which only a long enough chunk amortises.
+    chunk = min(n, max(MIN_CHUNK, CHUNK_ENTRIES // v))
+    buffer = np.empty(chunk * v, dtype=e.dtype)
+    state = new_state(n)
+    de = np.zeros_like(e) if grad else None
+    dc = np.zeros_like(c) if grad else None
+    dbias = np.zeros(v) if grad and bias is not None else None
+    skipped = chunks = 0
+    for r0, r1 in _blocks(n, chunk):
+        z = _tile(buffer, r1 - r0, v)
+        gemm_into(z, e[r0:r1], c.T, 0.0)
+        k.losses_row_stats(
+            z,
+            0,
+            opts.targets[r0:r1],
+            bias,
+            opts.class_weight,
+            opts.softcap,
+            grad,
+            state[r0:r1],
+            n_threads,
+        )
+        if not grad:
+            continue
+        assert de is not None and dc is not None
+        part = finish(state[r0:r1], _rows(opts, r0, r1))
+        check_finite(part.lse)
+        chunks += 1
+        coef = coefficients(part.lse, opts, 1.0, r0)
+        largest = k.losses_softmax_grad(
+            z,
+            0,
+            opts.targets[r0:r1],
+            bias,
+            opts.class_weight,
+            opts.softcap,
+            True,
+            part.lse,
+            coef,
+            dbias,
+            n_threads,
+        )
+        if filter_eps is not None and largest < filter_eps:
+            skipped += 1
+            continue
+        gemm_into(de[r0:r1], z, c, 0.0)
+        gemm_into(dc, z.T, e[r0:r1], 1.0)
+    stats = finish(state, opts)
+    if not grad:
+        return stats, None
+    assert de is not None and dc is not None
+    grads = LinearGrads(
+        embeddings=de,
+        classifier=dc,
+        bias=None if dbias is None else dbias.astype(e.dtype),
+        filtered_fraction=skipped / chunks if filter_eps is not None and chunks else 0.0,
+    )
+    return stats, grads
+
+
+def _rows(opts: Options, r0: int, r1: int) -> Options:
+    return Options(
+        targets=opts.targets[r0:r1],
+        n_classes=opts.n_classes,
+        reduction=opts.reduction,
+        softcap=opts.softcap,
+        label_smoothing=opts.label_smoothing,
+        z_loss=opts.z_loss,
+        class_weight=opts.class_weight,
+    )
