@@ -334,6 +334,7 @@ class RansStreamDecoder:
 # at run time they are separate classes).
 class RangeStreamEncoder(RansStreamEncoder): ...
 class RangeStreamDecoder(RansStreamDecoder): ...
+
 # --- losses: the cross-entropy epilogue (csrc/include/infokit/losses/epilogue.hpp) -------------
 # z: C-contiguous float32/float64 (rows, cols) tile of raw logits for vocabulary columns
 # [col0, col0 + cols); state: float64 (rows, 5); coef: float64 (rows, 3); bias/class_weight/
@@ -347,6 +348,7 @@ def losses_row_stats(
     softcap: float,
     write_transformed: bool,
     state: npt.NDArray[np.float64],
+    n_threads: int = 1,
 ) -> None: ...
 def losses_softmax_grad(
     z: np.ndarray,
@@ -359,3 +361,5 @@ def losses_softmax_grad(
     lse: npt.NDArray[np.float64],
     coef: npt.NDArray[np.float64],
     dbias: npt.NDArray[np.float64] | None,
+    n_threads: int = 1,
+) -> float: ...
