@@ -11,6 +11,7 @@ import numpy as np
 
 import infokit.coding
 import infokit.continuous
+import infokit.losses
 from infokit import _backend
 
 
@@ -57,6 +58,9 @@ def calls() -> list:
     gaussian = infokit.coding.QuantizedGaussian(0.0, 3.0, -40, 40)
     coded = infokit.coding.encode(symbols, categorical).data
     coded_g = infokit.coding.encode(symbols - 15, gaussian).data
+    emb = rng.standard_normal((64, 16))
+    cls = rng.standard_normal((300, 16))
+    tokens = rng.integers(0, 300, 64)
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -87,6 +91,9 @@ def calls() -> list:
         lambda: infokit.coding.encode(symbols, categorical),
         lambda: infokit.coding.decode(coded, categorical),
         lambda: infokit.coding.decode(coded_g, gaussian),
+        lambda: infokit.losses.cross_entropy(logits, labels, grad=True),
+        lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="vocab"),
+        lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
     ]
 
 
