@@ -20,6 +20,8 @@ import numpy as np
 from scipy import optimize
 from scipy.special import digamma, gammaln, polygamma
 
+from ._validation import check_choice
+
 ESTIMATORS = ("plugin", "miller_madow", "grassberger", "chao_shen", "shrinkage", "nsb", "bayes")
 
 # Estimators that use the alphabet size K (the others are defined on the observed symbols only).
@@ -35,8 +37,7 @@ def check_estimator(estimator: Any) -> str:
         raise TypeError(
             f"estimator must be a string, one of {ESTIMATORS}, got {type(estimator).__name__}"
         )
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    check_choice(estimator, "estimator", ESTIMATORS)
     return estimator
 
 

@@ -19,6 +19,7 @@ from scipy.special import ndtr
 
 from . import _losses_engine as _engine
 from . import losses as _losses
+from ._validation import check_choice
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,7 @@ def _reduce_and_grad(
     backend: str,
 ) -> LossResult:
     """Reduce per-token losses over valid tokens; the gradient is scale_i·(p − e_y)."""
-    if reduction not in _losses.REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_losses.REDUCTIONS}, got {reduction!r}")
+    check_choice(reduction, "reduction", _losses.REDUCTIONS)
     valid = opts.valid
     per_token = np.where(valid, per_token, 0.0)
     scale = np.where(valid, scale, 0.0)
@@ -278,8 +278,7 @@ def ldr_kl_loss(
     assert isinstance(res.loss, np.ndarray)
     per_token = lam_arr * res.loss - lam_arr * math.log(k)
     n = per_token.size
-    if reduction not in _losses.REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_losses.REDUCTIONS}, got {reduction!r}")
+    check_choice(reduction, "reduction", _losses.REDUCTIONS)
     loss: float | np.ndarray
     if reduction == "none":
         loss, factor = per_token, 1.0
@@ -309,8 +308,7 @@ def soft_cross_entropy(
         raise ValueError(f"target_probs must have the logits' shape {z.shape}, got {q.shape}")
     if not (np.isfinite(q).all() and (q >= 0).all()):
         raise ValueError("target_probs must be finite and >= 0")
-    if reduction not in _losses.REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_losses.REDUCTIONS}, got {reduction!r}")
+    check_choice(reduction, "reduction", _losses.REDUCTIONS)
     flat = z.reshape(-1, z.shape[-1])
     opts = _losses._options(
         np.full(flat.shape[0], -100), (flat.shape[0],), z.shape[-1], -100, 0, "none",

@@ -89,3 +89,10 @@ def check_same_length(arrays: dict[str, np.ndarray]) -> int:
         desc = ", ".join(f"{k} has {v}" for k, v in lengths.items())
         raise ValueError(f"samples must pair up one to one, but {desc} samples")
     return next(iter(lengths.values()))
+
+
+def check_choice(value: Any, name: str, choices: Any) -> str:
+    """``value`` must be one of ``choices`` (the error lists them); returns it."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return str(value)

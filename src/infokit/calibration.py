@@ -54,7 +54,7 @@ import numpy.typing as npt
 from . import _backend
 from ._reference import calibration as _ref
 from ._threads import get_num_threads
-from ._validation import check_base, check_positive_int, to_base
+from ._validation import check_base, check_choice, check_positive_int, to_base
 
 __all__ = [
     "ReliabilityDiagram",
@@ -156,9 +156,7 @@ def _as_labels(labels: Any, n: int, n_classes: int, name: str = "labels") -> np.
 
 
 def _check_strategy(strategy: Any) -> str:
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    return str(strategy)
+    return check_choice(strategy, "strategy", STRATEGIES)
 
 
 def _check_bool(value: Any, name: str) -> bool:

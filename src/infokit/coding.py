@@ -70,6 +70,7 @@ import scipy.special
 from . import _backend
 from ._reference import coding as _ref
 from ._threads import get_num_threads
+from ._validation import check_choice
 
 __all__ = [
     "Categorical",
@@ -703,8 +704,7 @@ def encode(
     table lookup for a shared categorical); chunks of 2^22 symbols run on infokit's threads.
     """
     model = _check_model(model)
-    if coder not in CODERS:
-        raise ValueError(f"coder must be one of {tuple(CODERS)}, got {coder!r}")
+    check_choice(coder, "coder", CODERS)
     precision = _precision(precision)
     s = _symbols(symbols)
     shape = _symbol_shape(model, s)

@@ -42,7 +42,14 @@ from scipy import special
 
 from . import _backend, _knn
 from ._threads import get_num_threads
-from ._validation import as_labels, check_base, check_positive_int, check_same_length, to_base
+from ._validation import (
+    as_labels,
+    check_base,
+    check_choice,
+    check_positive_int,
+    check_same_length,
+    to_base,
+)
 from .stats import PermutationResult, permutation_test
 
 __all__ = [
@@ -100,12 +107,6 @@ def _check_k(k: Any, n: int, name: str = "k") -> int:
     if k >= n:
         raise ValueError(f"{name} must be smaller than the number of samples ({n}), got {k}")
     return k
-
-
-def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return str(value)
 
 
 def _check_flag(value: Any, name: str) -> bool:
@@ -244,7 +245,7 @@ def entropy(
     xs, f32 = _samples(x, "x")
     n, d = xs.shape
     k = _check_k(k, n)
-    metric = _check_choice(metric, "metric", METRICS)
+    metric = check_choice(metric, "metric", METRICS)
     base = check_base(base)
     local = _check_flag(local, "local")
     noise = _Noise(jitter, seed)
@@ -472,7 +473,7 @@ def mutual_information(
     Cost (kNN): one joint KD-tree, n k-NN queries, 2-3 batched radius counts (1-D marginals by
     binary search on a sorted copy), O(n log n) in low dimension; threaded.
     """
-    estimator = _check_choice(estimator, "estimator", ESTIMATORS)
+    estimator = check_choice(estimator, "estimator", ESTIMATORS)
     discrete_x = _check_flag(discrete_x, "discrete_x")
     discrete_y = _check_flag(discrete_y, "discrete_y")
     base = check_base(base)
@@ -612,7 +613,7 @@ def kl_divergence(
     k = _check_k(k, n)
     if k > m:
         raise ValueError(f"k must be <= the number of samples of y ({m}), got {k}")
-    metric = _check_choice(metric, "metric", METRICS)
+    metric = check_choice(metric, "metric", METRICS)
     base = check_base(base)
     local = _check_flag(local, "local")
     noise = _Noise(jitter, seed)
@@ -638,7 +639,7 @@ def _leonenko_mean(
     k = _check_k(k, n)
     if not (math.isfinite(a) and a > 0 and a < k + 1):
         raise ValueError(f"{name} must be in (0, k + 1) = (0, {k + 1}), got {alpha!r}")
-    metric = _check_choice(metric, "metric", METRICS)
+    metric = check_choice(metric, "metric", METRICS)
     noise = _Noise(jitter, seed)
     backend = _backend.resolve(backend)
     xs = noise(xs)
@@ -946,7 +947,7 @@ def mutual_information_test(
     -----
     Cost: ``n_permutations + 1`` joint KD-tree builds and k-NN passes, plus the marginal counts.
     """
-    estimator = _check_choice(estimator, "estimator", ("ksg1", "ksg2"))
+    estimator = check_choice(estimator, "estimator", ("ksg1", "ksg2"))
     base = check_base(base)
     backend = _backend.resolve(backend)
     xs, _ = _samples(x, "x")

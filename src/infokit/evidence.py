@@ -35,6 +35,7 @@ import numpy.typing as npt
 from . import _backend
 from ._reference import structure as _ref
 from ._threads import get_num_threads
+from ._validation import check_choice
 
 __all__ = [
     "RULES",
@@ -470,8 +471,7 @@ def combine(*masses: Any, rule: str = "dempster", backend: str = "auto") -> Comb
     O(|F_acc| |F_i|) per source. Dubois-Prade and PCR6 enumerate all tuples of focal sets,
     O(prod_i |F_i|) (refused above 10^7 tuples).
     """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    check_choice(rule, "rule", RULES)
     kernels = _kernels(backend)
     sparse, dense = _sources(masses)
     if dense is not None and rule in ("dempster", "yager"):

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _losses_engine as _engine
-from ._validation import check_base, to_base
+from ._validation import check_base, check_choice, to_base
 
 __all__ = [
     "CrossEntropyResult",
@@ -161,8 +161,7 @@ def _check_options(
     class_weight: Any,
     n_classes: int,
 ) -> tuple[str, float, float, float, np.ndarray | None]:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_choice(reduction, "reduction", REDUCTIONS)
     cap = 0.0
     if softcap is not None:
         cap = _real(softcap, "softcap")
@@ -319,8 +318,7 @@ def _prepare_linear(
         b = _as_float_array(bias, "bias").astype(e.dtype, copy=False)
         if b.shape != (c.shape[0],):
             raise ValueError(f"bias must have shape ({c.shape[0]},), got {b.shape}")
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    check_choice(strategy, "strategy", STRATEGIES)
     eps_filter = None
     if filter_eps is not None:
         eps_filter = _real(filter_eps, "filter_eps")

@@ -29,7 +29,7 @@ from . import _backend
 from ._compression_report import CompressionReport, metadata_bytes
 from ._reference import lowrank as _reference
 from ._threads import get_num_threads
-from ._validation import check_positive_int
+from ._validation import check_choice, check_positive_int
 
 __all__ = [
     "CUR",
@@ -364,8 +364,7 @@ def svd(
     a = _as_matrix(A, "A")
     m, n = a.shape
     r = _check_rank(rank, min(m, n))
-    if method not in SVD_METHODS:
-        raise ValueError(f"method must be one of {SVD_METHODS}, got {method!r}")
+    check_choice(method, "method", SVD_METHODS)
     p = check_positive_int(oversample, "oversample", minimum=0)
     q = check_positive_int(power_iterations, "power_iterations", minimum=0)
     rng = _rng(seed)
@@ -874,10 +873,8 @@ def cur(
     m, n = a.shape
     nr = _check_rank(n_rows, m, "n_rows", "m")
     nc = _check_rank(n_cols, n, "n_cols", "n")
-    if select not in CUR_SELECT:
-        raise ValueError(f"select must be one of {CUR_SELECT}, got {select!r}")
-    if middle not in CUR_MIDDLE:
-        raise ValueError(f"middle must be one of {CUR_MIDDLE}, got {middle!r}")
+    check_choice(select, "select", CUR_SELECT)
+    check_choice(middle, "middle", CUR_MIDDLE)
     k = min(nr, nc) if rank is None else _check_rank(rank, min(m, n))
     rng = _rng(seed)
     cols = _select(a, nc, select, rng, k)
@@ -965,8 +962,7 @@ class Allocation:
 
 def _curves(curves: Any, sizes: Any, kind: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer (errors per level, sizes per level), validated."""
-    if kind not in ALLOCATE_KINDS:
-        raise ValueError(f"kind must be one of {ALLOCATE_KINDS}, got {kind!r}")
+    check_choice(kind, "kind", ALLOCATE_KINDS)
     if isinstance(curves, np.ndarray) and curves.ndim == 2:
         curves = list(curves)  # one row per layer
     if isinstance(sizes, np.ndarray) and sizes.ndim == 2:
@@ -1112,8 +1108,7 @@ def allocate_ranks(
     Allocation
         ``levels``, per-layer ``errors`` and ``sizes``, totals, and ``table()``.
     """
-    if method not in ALLOCATE_METHODS:
-        raise ValueError(f"method must be one of {ALLOCATE_METHODS}, got {method!r}")
+    check_choice(method, "method", ALLOCATE_METHODS)
     backend = _backend.resolve(backend)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise TypeError(f"budget must be a number, got {type(budget).__name__}")

@@ -47,7 +47,7 @@ import numpy.typing as npt
 from . import _backend
 from ._reference import matrix as _ref
 from ._threads import get_num_threads
-from ._validation import check_base, check_positive_int, check_same_length, to_base
+from ._validation import check_base, check_choice, check_positive_int, check_same_length, to_base
 
 __all__ = [
     "NuclearNormMetric",
@@ -140,8 +140,7 @@ def _check_alpha(alpha: Any) -> float:
 
 
 def _check_kernel(kernel: Any, allowed: tuple[str | None, ...]) -> str:
-    if kernel not in allowed:
-        raise ValueError(f"kernel must be one of {allowed}, got {kernel!r}")
+    check_choice(kernel, "kernel", allowed)
     return "linear" if kernel is None else str(kernel)
 
 

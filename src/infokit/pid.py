@@ -36,7 +36,7 @@ import numpy.typing as npt
 from . import _backend, _counts, pmf
 from ._reference import structure as _ref
 from ._threads import get_num_threads
-from ._validation import as_labels, check_base, check_same_length, to_base
+from ._validation import as_labels, check_base, check_choice, check_same_length, to_base
 
 __all__ = ["MEASURES", "PIDResult", "decompose", "from_samples"]
 
@@ -227,8 +227,7 @@ def decompose(
     "Measuring multivariate redundant information with pointwise common change in surprisal",
     Entropy 19; S. Boyd and L. Vandenberghe (2004), *Convex Optimization*, ch. 11.
     """
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    check_choice(measure, "measure", MEASURES)
     b = check_base(base)
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
         raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")

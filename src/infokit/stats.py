@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_positive_int, check_same_length
+from ._validation import check_choice, check_positive_int, check_same_length
 
 __all__ = ["PermutationResult", "permutation_test"]
 
@@ -131,8 +131,7 @@ def permutation_test(
     if n < 2:
         raise ValueError(f"x and y need at least 2 samples to permute, got {n}")
     n_permutations = check_positive_int(n_permutations, "n_permutations")
-    if alternative not in ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
+    check_choice(alternative, "alternative", ALTERNATIVES)
     rng = np.random.default_rng(_check_seed(seed))
 
     value = _evaluate(statistic, xs, ys, "on the data")

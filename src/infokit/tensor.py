@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg
 
 from ._compression_report import CompressionReport, metadata_bytes
-from ._validation import check_positive_int
+from ._validation import check_choice, check_positive_int
 from .lowrank import _as_matrix, _rng, _sq_norm
 
 __all__ = ["CP", "Tucker", "cp", "tucker"]
@@ -210,8 +210,7 @@ def tucker(
     """
     x = _as_tensor(X)
     r = _check_ranks(ranks, x.shape)
-    if method not in TUCKER_METHODS:
-        raise ValueError(f"method must be one of {TUCKER_METHODS}, got {method!r}")
+    check_choice(method, "method", TUCKER_METHODS)
     max_iter = check_positive_int(n_iter, "n_iter", minimum=0)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
@@ -331,8 +330,7 @@ def cp(
     x = _as_tensor(X)
     rk = check_positive_int(rank, "rank")
     max_iter = check_positive_int(n_iter, "n_iter", minimum=1)
-    if init not in CP_INITS:
-        raise ValueError(f"init must be one of {CP_INITS}, got {init!r}")
+    check_choice(init, "init", CP_INITS)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     rng = _rng(seed)

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from . import _backend
 from ._reference import timeseries as _ref
 from ._threads import get_num_threads
-from ._validation import check_positive_int
+from ._validation import check_choice, check_positive_int
 
 __all__ = ["Decomposition", "Periods", "decompose", "dominant_periods", "multiscale"]
 
@@ -226,8 +226,7 @@ def decompose(
     >>> d.trend.shape
     (96,)
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_choice(method, "method", METHODS)
     a, ax = _as_series(x, axis)
     n = a.shape[ax]
     if period is not None:
@@ -297,8 +296,7 @@ def decompose(
 def _moving_average_decomposition(
     a: np.ndarray, ax: int, period: int | None, kernel_size: Any, edges: str, backend: str
 ) -> Decomposition:
-    if edges not in EDGES:
-        raise ValueError(f"edges must be one of {EDGES}, got {edges!r}")
+    check_choice(edges, "edges", EDGES)
     n = a.shape[ax]
     if kernel_size is None:
         if period is None:
@@ -386,8 +384,7 @@ def multiscale(
     S. Wang et al. (2024), "TimeMixer: Decomposable Multiscale Mixing for Time Series
     Forecasting", ICLR (P35).
     """
-    if method not in POOLING:
-        raise ValueError(f"method must be one of {POOLING}, got {method!r}")
+    check_choice(method, "method", POOLING)
     levels = check_positive_int(levels, "levels", minimum=0)
     window = check_positive_int(window, "window")
     a, ax = _as_series(x, axis)
