@@ -60,8 +60,7 @@ py::tuple factorize(const CArray<T>& x, int n_threads) {
   dk::Histogram h;
   {
     py::gil_scoped_release release;
-    const dk::LabelKeys<T> key{p};
-    h = dk::factorize(n, key, dk::key_range(n, key, n_threads), c, n_threads);
+    h = dk::factorize(n, dk::LabelKeys<T>{p}, c, n_threads);
   }
   return py::make_tuple(codes, values_of<T>(h.keys), to_array(std::move(h.counts)));
 }
@@ -87,10 +86,7 @@ py::tuple combine(const CArray<std::int64_t>& a, const CArray<std::int64_t>& b, 
   const std::size_t n = length_1d(a, "a");
   if (length_1d(b, "b") != n) throw std::invalid_argument("a and b must have the same length");
   if (ka < 1 || kb < 1) throw std::invalid_argument("ka and kb must be positive");
-  const dk::u64 uka = static_cast<dk::u64>(ka), ukb = static_cast<dk::u64>(kb);
-  const dk::u64 hi = uka > std::numeric_limits<dk::u64>::max() / ukb
-                         ? std::numeric_limits<dk::u64>::max()
-                         : uka * ukb - 1;
+  const dk::u64 ukb = static_cast<dk::u64>(kb);
   py::array_t<std::int64_t> codes(static_cast<py::ssize_t>(n));
   const std::int64_t* pa = a.data();
   const std::int64_t* pb = b.data();
@@ -98,7 +94,7 @@ py::tuple combine(const CArray<std::int64_t>& a, const CArray<std::int64_t>& b, 
   dk::Histogram h;
   {
     py::gil_scoped_release release;
-    h = dk::factorize(n, dk::PairKeys{pa, pb, ukb}, dk::KeyRange{0, hi}, c, n_threads);
+    h = dk::factorize(n, dk::PairKeys{pa, pb, ukb}, c, n_threads);
   }
   return py::make_tuple(codes, to_array(std::move(h.counts)));
 }

@@ -76,40 +76,6 @@ struct PairKeys {
   }
 };
 
-struct KeyRange {
-  u64 lo = std::numeric_limits<u64>::max();
-  u64 hi = 0;
-  bool empty() const noexcept { return lo > hi; }
-  // Number of keys in [lo, hi], saturating at the largest u64.
-  u64 span() const noexcept {
-    if (empty()) return 0;
-    const u64 d = hi - lo;
-    return d == std::numeric_limits<u64>::max() ? d : d + 1;
-  }
-};
-
-template <class KeyFn>
-KeyRange key_range(std::size_t n, const KeyFn& key, int n_threads) {
-  const int nt = threads_for(n, n_threads, kGrain);
-  std::vector<KeyRange> part(nt);
-  parallel_for(nt, nt, [&](i64 t) {
-    const auto [b, e] = part_range(n, nt, t);
-    u64 lo = std::numeric_limits<u64>::max(), hi = 0;
-    for (std::size_t i = b; i < e; ++i) {
-      const u64 k = key(i);
-      lo = k < lo ? k : lo;
-      hi = k > hi ? k : hi;
-    }
-    part[t] = {lo, hi};
-  });
-  KeyRange r;
-  for (const auto& p : part) {
-    r.lo = std::min(r.lo, p.lo);
-    r.hi = std::max(r.hi, p.hi);
-  }
-  return r;
-}
-
 // Widest key span counted in dense tables; wider spans go to the hash table.
 inline u64 dense_limit(std::size_t n) {
   return std::clamp<u64>(2 * static_cast<u64>(n), u64{1} << 16, u64{1} << 22);
@@ -120,49 +86,6 @@ struct Histogram {
   scratch_vector<u64> keys;
   scratch_vector<i64> counts;
 };
-
-// Counts keys lo + r for r in [0, span) into total[r] (size span, zeroed by the caller).
-template <class KeyFn>
-void count_dense(std::size_t n, const KeyFn& key, u64 lo, std::size_t span, int n_threads,
-                 i64* total) {
-  const int nt = threads_for(n, n_threads, kGrain);
-  // uint32 partial tables: every part must hold fewer than 2^32 items.
-  const std::size_t max_part = std::size_t{1} << 31;
-  const std::size_t n_parts = std::max<std::size_t>(nt, (n + max_part - 1) / max_part);
-  const int lanes = (span <= 4096 && n >= 4 * span) ? 4 : 1;
-  const std::size_t table = lanes * span;
-  scratch_vector<std::uint32_t> partial(n_parts * table);
-  parallel_for(static_cast<i64>(n_parts), nt, [&](i64 p) {
-    std::uint32_t* t0 = partial.data() + p * table;
-    const auto [b, e] = part_range(n, n_parts, p);
-    std::size_t i = b;
-    if (lanes == 4) {
-      std::uint32_t* t1 = t0 + span;
-      std::uint32_t* t2 = t1 + span;
-      std::uint32_t* t3 = t2 + span;
-      for (; i + 4 <= e; i += 4) {
-        // The range check keeps every store in bounds even if the data changed under us.
-        const u64 k0 = key(i) - lo, k1 = key(i + 1) - lo, k2 = key(i + 2) - lo, k3 = key(i + 3) - lo;
-        if (k0 < span) ++t0[k0];
-        if (k1 < span) ++t1[k1];
-        if (k2 < span) ++t2[k2];
-        if (k3 < span) ++t3[k3];
-      }
-    }
-    for (; i < e; ++i) {
-      const u64 k = key(i) - lo;
-      if (k < span) ++t0[k];
-    }
-  });
-  const int rt = threads_for(span, n_threads, kGrain);
-  parallel_for(rt, rt, [&](i64 t) {
-    const auto [b, e] = part_range(span, rt, t);
-    for (std::size_t p = 0; p < n_parts * lanes; ++p) {
-      const std::uint32_t* src = partial.data() + p * span;
-      for (std::size_t r = b; r < e; ++r) total[r] += src[r];
-    }
-  });
-}
 
 // Open-addressing (linear probing) table from key to count; a zero count marks an empty slot.
 class KeyCounter {
@@ -258,17 +181,6 @@ KeyCounter count_hashed(std::size_t n, const KeyFn& key, int n_threads) {
   });
   for (int t = 1; t < nt; ++t) part[0].merge(part[t]);
   return std::move(part[0]);
-}
-
-inline Histogram nonzero_bins(const scratch_vector<i64>& table, u64 lo) {
-  Histogram h;
-  for (std::size_t r = 0; r < table.size(); ++r) {
-    if (table[r] != 0) {
-      h.keys.push_back(lo + r);
-      h.counts.push_back(table[r]);
-    }
-  }
-  return h;
 }
 
 // ---- Single-pass dense counting -------------------------------------------------------------
@@ -537,37 +449,29 @@ Histogram histogram(std::size_t n, const KeyFn& key, int n_threads) {
   return h;
 }
 
-// Histogram of the keys of n items whose keys all lie in `range`.
+// Histogram plus, for every item, the index of its key among the distinct keys (its code). The
+// counting pass is the same single pass as histogram(); a second pass writes the codes.
 template <class KeyFn>
-Histogram histogram(std::size_t n, const KeyFn& key, KeyRange range, int n_threads) {
-  if (n == 0 || range.empty()) return {};
-  const u64 span = range.span();
-  if (span <= dense_limit(n)) {
-    scratch_vector<i64> table(span, 0);
-    count_dense(n, key, range.lo, span, n_threads, table.data());
-    return nonzero_bins(table, range.lo);
-  }
-  return count_hashed(n, key, n_threads).sorted();
-}
-
-// Histogram plus, for every item, the index of its key among the distinct keys (its code).
-template <class KeyFn>
-Histogram factorize(std::size_t n, const KeyFn& key, KeyRange range, i64* codes, int n_threads) {
-  if (n == 0 || range.empty()) return {};
+Histogram factorize(std::size_t n, const KeyFn& key, i64* codes, int n_threads) {
+  if (n == 0) return {};
   const int nt = threads_for(n, n_threads, kGrain);
-  const u64 span = range.span();
-  if (span <= dense_limit(n)) {
-    scratch_vector<i64> table(span, 0);
-    count_dense(n, key, range.lo, span, n_threads, table.data());
-    Histogram h = nonzero_bins(table, range.lo);
-    // Reuse the table as key -> code.
-    i64 next = 0;
-    for (auto& v : table) v = v != 0 ? next++ : 0;
+  GrownCounts g;
+  if (g.count(n, key, ZeroKey{}, dense_limit(n), n_threads)) {
+    const u64 lo = g.x0(), span = g.sx();
+    scratch_vector<i64> code_of(span, 0);
+    Histogram h;
+    for (u64 r = 0; r < span; ++r) {
+      const i64 c = g.at(r, 0);
+      if (c == 0) continue;
+      code_of[r] = static_cast<i64>(h.keys.size());
+      h.keys.push_back(lo + r);
+      h.counts.push_back(c);
+    }
     parallel_for(nt, nt, [&](i64 t) {
       const auto [b, e] = part_range(n, nt, t);
       for (std::size_t i = b; i < e; ++i) {
-        const u64 k = key(i) - range.lo;
-        codes[i] = k < span ? table[k] : 0;
+        const u64 k = key(i) - lo;  // in range unless the data changed under us
+        codes[i] = k < span ? code_of[k] : 0;
       }
     });
     return h;
@@ -620,13 +524,9 @@ JointCounts joint_counts(const TX* x, const TY* y, std::size_t n, int n_threads)
   }
   // Wide labels: dense codes per variable, then the pairs of codes.
   scratch_vector<i64> a(n), b(n);
-  Histogram hx = factorize(n, kx, key_range(n, kx, n_threads), a.data(), n_threads);
-  Histogram hy = factorize(n, ky, key_range(n, ky, n_threads), b.data(), n_threads);
-  const u64 ka = hx.keys.size(), kb = hy.keys.size();
-  // ka, kb <= n, so the product overflows only beyond 2^32 items; then the hash table takes it.
-  const u64 hi = ka > std::numeric_limits<u64>::max() / kb ? std::numeric_limits<u64>::max()
-                                                           : ka * kb - 1;
-  Histogram h = histogram(n, PairKeys{a.data(), b.data(), kb}, KeyRange{0, hi}, n_threads);
+  Histogram hx = factorize(n, kx, a.data(), n_threads);
+  Histogram hy = factorize(n, ky, b.data(), n_threads);
+  Histogram h = histogram(n, PairKeys{a.data(), b.data(), hy.keys.size()}, n_threads);
   out.joint = std::move(h.counts);
   out.x = std::move(hx.counts);
   out.y = std::move(hy.counts);
