@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "infokit/knn/leaf_scan.hpp"
+
 namespace infokit::knn {
 
 enum class Metric : int { chebyshev = 0, euclidean = 1 };
@@ -305,23 +307,8 @@ class KDTree {
   template <Metric M>
   bool leaf_distances(const double* q, std::size_t begin, std::size_t m, double bound,
                       double* acc) const {
-    const double* block = columns_.data() + begin * d_;
-    for (std::size_t t = 0; t < m; ++t) acc[t] = 0.0;
-    for (std::size_t j = 0; j < d_; ++j) {
-      const double* col = block + j * m;
-      const double qj = q[j];
-      double smallest = std::numeric_limits<double>::infinity();
-      for (std::size_t t = 0; t < m; ++t) {
-        const double g = std::fabs(col[t] - qj);
-        if constexpr (M == Metric::chebyshev)
-          acc[t] = std::max(acc[t], g);
-        else
-          acc[t] += g * g;
-        smallest = std::min(smallest, acc[t]);
-      }
-      if (smallest >= bound) return false;
-    }
-    return true;
+    return leaf_scan::distances<M == Metric::chebyshev>(columns_.data() + begin * d_, m, d_, q,
+                                                        bound, acc);
   }
 
   template <Metric M>

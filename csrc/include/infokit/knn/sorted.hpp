@@ -1,4 +1,4 @@
-// The 1-D fast path: radius counts on a sorted copy of the values, two binary searches per point
+// The 1-D fast path: radius counts on a sorted copy of the values, two searches per point
 // instead of a tree walk. KSG's marginal counts in one dimension are all of this kind.
 //
 // The count for point i is #{j != i : |x_j - x_i| < r_i} (strict) or <= r_i, where |x_j - x_i|
@@ -23,11 +23,13 @@ namespace infokit::knn {
 class SortedValues {
  public:
   // Sorts a copy of x and remembers where each value went, so that a count can start its
-  // search at the point's own position (galloping outward: O(log count) near the point, cache
-  // friendly) instead of two binary searches over the whole array.
+  // search near its answer. A bucket table over the value range (about one value per bucket
+  // for smooth data) guesses where x_i +- r falls; the search then gallops from the guess, so a
+  // count costs O(1) probes for well-spread data and O(log n) at worst, whatever the count.
   SortedValues(const double* x, std::size_t n) : order_(n), sorted_(n) {
     radix_order(x, n);
     for (std::size_t p = 0; p < n; ++p) sorted_[p] = x[order_[p]];
+    build_buckets();
   }
 
   std::size_t size() const { return sorted_.size(); }
@@ -45,29 +47,68 @@ class SortedValues {
     // r = 0 with strict counts: nothing, not even q itself, is inside.
     if (!inside(q)) return 0;
     const std::size_t n = sorted_.size();
-    // Upward from p: gallop while inside, then search the last stride for the first outside.
-    std::size_t step = 1, last_in = p;
-    while (last_in + step < n && inside(sorted_[last_in + step])) {
-      last_in += step;
-      step *= 2;
-    }
-    const std::size_t hi =
-        partition_point(last_in + 1, std::min(n, last_in + step), [&](double v) { return inside(v); });
-    // Downward from p, likewise, for the first inside.
-    step = 1;
-    std::size_t first_in = p;
-    while (step <= first_in && inside(sorted_[first_in - step])) {
-      first_in -= step;
-      step *= 2;
-    }
-    const std::size_t lo = partition_point(step <= first_in ? first_in - step + 1 : 0, first_in,
-                                           [&](double v) { return !inside(v); });
+    // Above p the values inside form a prefix of [p, n); below, a suffix of [0, p + 1).
+    const std::size_t hi = boundary(p, n, std::clamp(guess(q + r), p, n), inside);
+    const std::size_t lo = boundary(0, p + 1, std::clamp(guess(q - r), std::size_t{0}, p + 1),
+                                    [&](double v) { return !inside(v); });
     return static_cast<std::int64_t>(hi - lo);
   }
 
  private:
   std::vector<std::size_t> order_;
   std::vector<double> sorted_;
+  // bucket_start_[b] = first position whose value falls in bucket >= b (b = 0 .. buckets).
+  std::vector<std::size_t> bucket_start_;
+  double low_ = 0.0, per_unit_ = 0.0;  // bucket(v) = floor((v - low_) * per_unit_), clamped
+
+  std::size_t bucket(double v) const {
+    const double b = (v - low_) * per_unit_;
+    const double top = static_cast<double>(bucket_start_.size() - 1);
+    // NaN (and anything below 0) goes to bucket 0; +inf and beyond to the last.
+    return !(b > 0.0) ? 0 : b >= top ? bucket_start_.size() - 1 : static_cast<std::size_t>(b);
+  }
+
+  // A position near the first value >= v (only a starting point: searches verify).
+  std::size_t guess(double v) const { return bucket_start_[bucket(v)]; }
+
+  void build_buckets() {
+    const std::size_t n = sorted_.size();
+    bucket_start_.assign(n + 1, n);
+    if (n == 0) return;
+    low_ = sorted_[0];
+    const double range = sorted_[n - 1] - low_;
+    per_unit_ = range > 0.0 && std::isfinite(range) ? static_cast<double>(n) / range : 0.0;
+    if (!std::isfinite(per_unit_)) per_unit_ = 0.0;
+    // bucket() is non-decreasing along the sorted values (rounding is monotone).
+    std::size_t b = 0;
+    for (std::size_t p = 0; p < n; ++p) {
+      const std::size_t here = bucket(sorted_[p]);
+      while (b <= here) bucket_start_[b++] = p;
+    }
+  }
+
+  // First index in [begin, end) whose value fails `pred`, where pred holds on a prefix of
+  // [begin, end): galloping outward from the guess g in [begin, end], then a binary search of
+  // the last stride.
+  template <class Pred>
+  std::size_t boundary(std::size_t begin, std::size_t end, std::size_t g, Pred pred) const {
+    if (g < end && pred(sorted_[g])) {  // the boundary is above g
+      std::size_t step = 1, last_in = g;
+      while (last_in + step < end && pred(sorted_[last_in + step])) {
+        last_in += step;
+        step *= 2;
+      }
+      return partition_point(last_in + 1, std::min(end, last_in + step), pred);
+    }
+    // The boundary is at or below g: find a holding value below it.
+    std::size_t step = 1, first_out = g;
+    while (first_out >= begin + step && !pred(sorted_[first_out - step])) {
+      first_out -= step;
+      step *= 2;
+    }
+    const std::size_t from = first_out >= begin + step ? first_out - step + 1 : begin;
+    return partition_point(from, first_out, pred);
+  }
 
   // First index in [begin, end) whose value fails `pred` (pred holds on a prefix), without
   // branches on the data (conditional moves instead of mispredicted jumps).

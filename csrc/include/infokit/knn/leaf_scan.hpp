@@ -1,0 +1,97 @@
+// The innermost loop of every tree query: reduced distances from one query point to the m points
+// of a leaf, whose coordinates are stored column by column (dimension j of all m points is
+// block[j * m .. j * m + m)).
+//
+// Dimension by dimension, acc[t] grows to the reduced distance of point t: the max-norm
+// (acc = max(acc, |p - q|)) or the squared Euclidean norm (acc += |p - q|^2, a multiply and an
+// add, never fused). Every lane computes exactly the operations of the scalar loop, in the same
+// order, so the vector copies return bit-identical distances. After each dimension the scan stops
+// (returning false) when no point can still pass a test "< bound": partial distances only grow.
+//
+// x86-64 with GCC or Clang gets an AVX2 copy (4 lanes) chosen once at run time; elsewhere, or on
+// CPUs without AVX2, the portable loop (which the compiler vectorises for the baseline ISA).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INFOKIT_NO_AVX2)
+#define INFOKIT_KNN_AVX2 1
+#include <immintrin.h>
+#endif
+
+namespace infokit::knn::leaf_scan {
+
+template <bool kChebyshev>
+inline bool portable(const double* block, std::size_t m, std::size_t d, const double* q,
+                     double bound, double* acc) {
+  for (std::size_t t = 0; t < m; ++t) acc[t] = 0.0;
+  for (std::size_t j = 0; j < d; ++j) {
+    const double* col = block + j * m;
+    const double qj = q[j];
+    bool any = false;  // an OR of compares (not a min reduction) lets the loop vectorise
+    for (std::size_t t = 0; t < m; ++t) {
+      const double g = std::fabs(col[t] - qj);
+      const double a = kChebyshev ? (acc[t] < g ? g : acc[t]) : acc[t] + g * g;
+      acc[t] = a;
+      any |= a < bound;
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+#ifdef INFOKIT_KNN_AVX2
+template <bool kChebyshev>
+__attribute__((target("avx2"))) bool avx2(const double* block, std::size_t m, std::size_t d,
+                                          const double* q, double bound, double* acc) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d vbound = _mm256_set1_pd(bound);
+  const std::size_t full = m & ~std::size_t{3};
+  for (std::size_t t = 0; t < m; ++t) acc[t] = 0.0;
+  for (std::size_t j = 0; j < d; ++j) {
+    const double* col = block + j * m;
+    const double qj = q[j];
+    const __m256d vq = _mm256_set1_pd(qj);
+    __m256d any = _mm256_setzero_pd();
+    for (std::size_t t = 0; t < full; t += 4) {
+      const __m256d g = _mm256_andnot_pd(sign, _mm256_sub_pd(_mm256_loadu_pd(col + t), vq));
+      __m256d a = _mm256_loadu_pd(acc + t);
+      // max_pd(g, a) is "g > a ? g : a", the scalar "a < g ? g : a" (NaN keeps a, as there).
+      a = kChebyshev ? _mm256_max_pd(g, a) : _mm256_add_pd(a, _mm256_mul_pd(g, g));
+      _mm256_storeu_pd(acc + t, a);
+      any = _mm256_or_pd(any, _mm256_cmp_pd(a, vbound, _CMP_LT_OQ));
+    }
+    bool tail_any = false;
+    for (std::size_t t = full; t < m; ++t) {
+      const double g = std::fabs(col[t] - qj);
+      const double a = kChebyshev ? (acc[t] < g ? g : acc[t]) : acc[t] + g * g;
+      acc[t] = a;
+      tail_any |= a < bound;
+    }
+    if (!tail_any && _mm256_movemask_pd(any) == 0) return false;
+  }
+  return true;
+}
+
+inline bool cpu_has_avx2() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return yes;
+}
+#endif
+
+// acc[0..m) = reduced distances from q to the leaf's points; false (acc incomplete) once every
+// partial distance has reached `bound`.
+template <bool kChebyshev>
+inline bool distances(const double* block, std::size_t m, std::size_t d, const double* q,
+                      double bound, double* acc) {
+#ifdef INFOKIT_KNN_AVX2
+  if (cpu_has_avx2()) return avx2<kChebyshev>(block, m, d, q, bound, acc);
+#endif
+  return portable<kChebyshev>(block, m, d, q, bound, acc);
+}
+
+}  // namespace infokit::knn::leaf_scan
