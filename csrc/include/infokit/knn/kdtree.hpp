@@ -61,6 +61,26 @@ class BestK {
   std::vector<std::int64_t> idx_;
 };
 
+// Bit helpers for the leaf masks of leaf_scan.hpp (mask != 0 for lowest_bit).
+#if defined(__GNUC__) || defined(__clang__)
+inline int lowest_bit(std::uint64_t mask) { return __builtin_ctzll(mask); }
+inline std::int64_t popcount(std::uint64_t mask) { return __builtin_popcountll(mask); }
+#else
+inline int lowest_bit(std::uint64_t mask) {
+  int b = 0;
+  while (!(mask & 1)) {
+    mask >>= 1;
+    ++b;
+  }
+  return b;
+}
+inline std::int64_t popcount(std::uint64_t mask) {
+  std::int64_t c = 0;
+  for (; mask; mask &= mask - 1) ++c;
+  return c;
+}
+#endif
+
 class KDTree {
  public:
   // Points per leaf: small leaves prune best in low dimension; in high dimension boxes prune
@@ -208,7 +228,9 @@ class KDTree {
         split = j;
       }
     }
-    const std::size_t mid = begin + (end - begin) / 2;
+    // Near the median: a multiple of 4 points on the left, so leaves fill whole vectors.
+    const std::size_t half = (end - begin) / 2;
+    const std::size_t mid = begin + (half >= 8 ? half - half % 4 : half);
     // Median by value on a contiguous (value, index) copy; ties broken by index, so the tree
     // (and every result) is the same on every run.
     scratch.resize(end - begin);
@@ -300,13 +322,14 @@ class KDTree {
   }
 
   // Reduced distances from q to the m points of the leaf starting at tree position `begin`,
-  // into acc[0..m). Dimension by dimension over the leaf's column block; returns false (acc
-  // incomplete) as soon as every partial distance has reached `bound`, since no point of the
-  // leaf can then pass a test "< bound". Partial distances only grow (rounding is monotone),
-  // so a complete acc[t] is exactly the distance a row-wise loop would compute.
+  // into acc[0..m), from the leaf's column block (leaf_scan.hpp). Returns the mask of points
+  // at a distance < bound (bit t for point t). A distance may be left partial once it has reached `bound`
+  // (partial distances only grow: rounding is monotone), so callers only test "< bound" (or
+  // push into a k-best list whose worst is <= bound); a complete acc[t] is exactly the
+  // distance a row-wise loop would compute.
   template <Metric M>
-  bool leaf_distances(const double* q, std::size_t begin, std::size_t m, double bound,
-                      double* acc) const {
+  std::uint64_t leaf_distances(const double* q, std::size_t begin, std::size_t m, double bound,
+                               double* acc) const {
     return leaf_scan::distances<M == Metric::chebyshev>(columns_.data() + begin * d_, m, d_, q,
                                                         bound, acc);
   }
@@ -317,11 +340,12 @@ class KDTree {
     if (node.left < 0) {
       double acc[kMaxLeaf];
       const std::size_t m = node.end - node.begin;
-      if (!leaf_distances<M>(q, node.begin, m, best.worst(), acc)) return;
-      for (std::size_t t = 0; t < m; ++t) {
-        const std::size_t p = node.begin + t;
+      // Only points nearer than the current k-th can enter the list: visit those bits.
+      for (std::uint64_t mask = leaf_distances<M>(q, node.begin, m, best.worst(), acc); mask;
+           mask &= mask - 1) {
+        const std::size_t p = node.begin + static_cast<std::size_t>(lowest_bit(mask));
         if (index_[p] == exclude) continue;
-        best.push(acc[t], index_[p]);
+        best.push(acc[p - node.begin], index_[p]);
       }
       return;
     }
@@ -386,8 +410,12 @@ class KDTree {
       for (std::size_t t = 0; t < m; ++t) {
         const double* q = points_.data() + (L.begin + t) * d_;
         const double worst = best[t].worst();
-        if (box_min<M>(id, q, worst) < worst && leaf_distances<M>(q, node.begin, mm, worst, acc))
-          for (std::size_t u = 0; u < mm; ++u) best[t].push(acc[u], index_[node.begin + u]);
+        if (box_min<M>(id, q, worst) < worst)
+          for (std::uint64_t mask = leaf_distances<M>(q, node.begin, mm, worst, acc); mask;
+               mask &= mask - 1) {
+            const std::size_t u = static_cast<std::size_t>(lowest_bit(mask));
+            best[t].push(acc[u], index_[node.begin + u]);
+          }
         new_bound = std::max(new_bound, best[t].worst());
       }
       bound = new_bound;
@@ -418,10 +446,7 @@ class KDTree {
       return count_node<M>(node.left, q, r, strict) + count_node<M>(node.right, q, r, strict);
     double acc[kMaxLeaf];
     const std::size_t m = node.end - node.begin;
-    if (!leaf_distances<M>(q, node.begin, m, bound, acc)) return 0;
-    std::int64_t c = 0;
-    for (std::size_t t = 0; t < m; ++t) c += acc[t] < bound;
-    return c;
+    return popcount(leaf_distances<M>(q, node.begin, m, bound, acc));
   }
 };
 

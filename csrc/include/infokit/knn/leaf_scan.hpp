@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INFOKIT_NO_AVX2)
 #define INFOKIT_KNN_AVX2 1
@@ -22,9 +23,16 @@
 
 namespace infokit::knn::leaf_scan {
 
+// Bit t of the result: acc[t] < bound (m <= 64).
+inline std::uint64_t below_mask(const double* acc, std::size_t m, double bound) {
+  std::uint64_t mask = 0;
+  for (std::size_t t = 0; t < m; ++t) mask |= static_cast<std::uint64_t>(acc[t] < bound) << t;
+  return mask;
+}
+
 template <bool kChebyshev>
-inline bool portable(const double* block, std::size_t m, std::size_t d, const double* q,
-                     double bound, double* acc) {
+inline std::uint64_t portable(const double* block, std::size_t m, std::size_t d,
+                              const double* q, double bound, double* acc) {
   for (std::size_t t = 0; t < m; ++t) acc[t] = 0.0;
   for (std::size_t j = 0; j < d; ++j) {
     const double* col = block + j * m;
@@ -36,15 +44,19 @@ inline bool portable(const double* block, std::size_t m, std::size_t d, const do
       acc[t] = a;
       any |= a < bound;
     }
-    if (!any) return false;
+    if (!any) return 0;
   }
-  return true;
+  return below_mask(acc, m, bound);
 }
 
 #ifdef INFOKIT_KNN_AVX2
+// Dimension-major over the whole leaf. (Eight points at a time with an exit per group, for
+// high dimension, measured slower: the exits mispredict.)
 template <bool kChebyshev>
-__attribute__((target("avx2"))) bool avx2(const double* block, std::size_t m, std::size_t d,
-                                          const double* q, double bound, double* acc) {
+__attribute__((target("avx2"))) std::uint64_t avx2_columns(const double* block,
+                                                           std::size_t m, std::size_t d,
+                                                           const double* q, double bound,
+                                                           double* acc) {
   const __m256d sign = _mm256_set1_pd(-0.0);
   const __m256d vbound = _mm256_set1_pd(bound);
   const std::size_t full = m & ~std::size_t{3};
@@ -69,9 +81,21 @@ __attribute__((target("avx2"))) bool avx2(const double* block, std::size_t m, st
       acc[t] = a;
       tail_any |= a < bound;
     }
-    if (!tail_any && _mm256_movemask_pd(any) == 0) return false;
+    if (!tail_any && _mm256_movemask_pd(any) == 0) return 0;
   }
-  return true;
+  std::uint64_t mask = 0;
+  for (std::size_t t = 0; t < full; t += 4) {
+    const __m256d below = _mm256_cmp_pd(_mm256_loadu_pd(acc + t), vbound, _CMP_LT_OQ);
+    mask |= static_cast<std::uint64_t>(_mm256_movemask_pd(below)) << t;
+  }
+  for (std::size_t t = full; t < m; ++t) mask |= static_cast<std::uint64_t>(acc[t] < bound) << t;
+  return mask;
+}
+
+template <bool kChebyshev>
+inline std::uint64_t avx2(const double* block, std::size_t m, std::size_t d, const double* q,
+                          double bound, double* acc) {
+  return avx2_columns<kChebyshev>(block, m, d, q, bound, acc);
 }
 
 inline bool cpu_has_avx2() {
@@ -83,10 +107,11 @@ inline bool cpu_has_avx2() {
 }
 #endif
 
-// acc[0..m) = reduced distances from q to the leaf's points; false (acc incomplete) once every
-// partial distance has reached `bound`.
+// acc[0..m) = reduced distances from q to the leaf's m <= 64 points, except that a value may
+// stay partial once it has reached `bound` (it is then >= bound). Returns the mask of points at
+// a distance < bound (bit t for point t; 0 when there are none).
 template <bool kChebyshev>
-inline bool distances(const double* block, std::size_t m, std::size_t d, const double* q,
+inline std::uint64_t distances(const double* block, std::size_t m, std::size_t d, const double* q,
                       double bound, double* acc) {
 #ifdef INFOKIT_KNN_AVX2
   if (cpu_has_avx2()) return avx2<kChebyshev>(block, m, d, q, bound, acc);
