@@ -174,3 +174,61 @@ def test_tree_keeps_its_own_copy():
     before = tree.knn_self(2)[0]
     pts[:] = 0.0
     np.testing.assert_array_equal(tree.knn_self(2)[0], before)
+
+
+# knn_self_points: a grid in 2 and 3 dimensions (falls back to the tree when crowded).
+POINT_SETS = {
+    "normal": lambda rng, d: rng.normal(size=(400, d)),
+    "integer ties": lambda rng, d: rng.integers(0, 7, size=(400, d)).astype(np.float64),
+    "crowded": lambda rng, d: np.vstack([np.zeros((300, d)), rng.normal(size=(100, d))]),
+    "wide spread": lambda rng, d: rng.standard_cauchy(size=(400, d)) * 1e6,
+}
+
+
+@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("kind", list(POINT_SETS))
+def test_knn_self_points_matches_brute_force(module, metric, d, kind):
+    rng = np.random.default_rng(d)
+    pts = POINT_SETS[kind](rng, d)
+    dist, index = module.knn_self_points(pts, 3, metric)
+    expected = brute_knn_self(pts, 3, metric)
+    np.testing.assert_array_equal(dist, expected)
+    assert not (index == np.arange(len(pts))[:, None]).any()
+    got = pairwise(pts, pts, metric)[np.arange(len(pts))[:, None], index]
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_knn_self_points_with_fewer_points_than_k(module):
+    dist, index = module.knn_self_points(np.array([[0.0, 1.0], [2.0, 0.5], [1.0, 1.0]]), 4)
+    np.testing.assert_array_equal(dist[:, 2:], np.inf)
+    np.testing.assert_array_equal(index[:, 2:], -1)
+    np.testing.assert_array_equal(
+        dist[:, :2], brute_knn_self(np.array([[0.0, 1.0], [2.0, 0.5], [1.0, 1.0]]), 2, "chebyshev")
+    )
+
+
+@needs_core
+@pytest.mark.parametrize("d", [2, 3])
+def test_knn_self_points_threads_and_tree_agree(d):
+    pts = np.random.default_rng(10).normal(size=(30_000, d))
+    one = core.knn_self_points(pts, 3, "chebyshev", 1)
+    two = core.knn_self_points(pts, 3, "chebyshev", 2)
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[1], two[1])
+    np.testing.assert_array_equal(one[0], core.KNNTree(pts).knn_self(3, "chebyshev", 1)[0])
+
+
+@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize("strict", [True, False])
+def test_sorted_counter_on_uneven_data(module, strict):
+    # Clusters, a far outlier and repeated values: the bucket guesses are far off, counts exact.
+    rng = np.random.default_rng(11)
+    x = np.concatenate(
+        [rng.normal(size=300) * 1e-3, rng.normal(size=200) + 50.0, [1e12, -3.0, -3.0, -3.0]]
+    )
+    radius = np.concatenate([rng.uniform(0, 2e-3, 300), rng.uniform(0, 3, 200), [1e13, 0, 1, 0]])
+    got = module.SortedCounter(x).count_self(radius, strict)
+    np.testing.assert_array_equal(got, brute_count_self(x[:, None], radius, strict, "chebyshev"))

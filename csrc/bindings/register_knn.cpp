@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "infokit/knn/batch.hpp"
+#include "infokit/knn/grid.hpp"
 #include "infokit/knn/kdtree.hpp"
 #include "infokit/knn/sorted.hpp"
 
@@ -161,9 +162,39 @@ class PySorted {
   std::unique_ptr<kn::SortedValues> sorted_;
 };
 
+// Self kNN of the rows of `points` without keeping a search structure: a grid in 2 and 3
+// dimensions (no tree to build), the KD-tree otherwise or when the grid would be crowded.
+py::tuple knn_self_points(const Points& points, std::int64_t k, const std::string& metric,
+                          int n_threads) {
+  const std::size_t kk = check_k(k);
+  const kn::Metric m = metric_of(metric);
+  const auto [n, d] = shape_of(points, "points");
+  if (d == 0) throw std::invalid_argument("points must have at least one column");
+  py::array_t<double> dist({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(kk)});
+  Index index({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(kk)});
+  const double* p = points.data();
+  double* pd = dist.mutable_data();
+  std::int64_t* pi = index.mutable_data();
+  {
+    py::gil_scoped_release release;
+    const kn::Grid grid(p, n, d);
+    if (grid.ok()) {
+      grid.knn_self(kk, m, pd, pi, n_threads);
+    } else {
+      const kn::KDTree tree(p, n, d);
+      kn::knn_self(tree, kk, m, pd, pi, n_threads);
+    }
+  }
+  return py::make_tuple(dist, index);
+}
+
 }  // namespace
 
 void register_knn(py::module_& m) {
+  m.def("knn_self_points", &knn_self_points, py::arg("points").noconvert(), py::arg("k"),
+        py::arg("metric") = "chebyshev", py::arg("n_threads") = 1,
+        "(dist, index), each (n, k): the k nearest OTHER rows of every row of a float64 (n, d) "
+        "array, ascending (a grid for d = 2, 3; else a KD-tree).");
   py::class_<PyTree>(m, "KNNTree",
                      "KD-tree over the rows of a float64 (n, d) array (a 1-D array is one column).")
       .def(py::init<const Points&>(), py::arg("points").noconvert())

@@ -52,7 +52,8 @@ def knn_self(
     points: np.ndarray, k: int, metric: str, backend: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """(dist, index), each (n, k): the k nearest other rows of every row, ascending."""
-    dist, index = tree(points, backend).knn_self(k, metric, get_num_threads())
+    # No search structure is kept: the engine picks a grid (d = 2, 3) or a KD-tree.
+    dist, index = _module(backend).knn_self_points(points, k, metric, get_num_threads())
     return dist, index
 
 

@@ -139,3 +139,10 @@ class SortedCounter:
     def count_self(self, radius: np.ndarray, strict: bool, n_threads: int = 1) -> np.ndarray:
         """int64 (n,): #{j != i : |x_j - x_i| < radius[i]} (strict) or <= radius[i]."""
         return self._tree.count_self(radius, strict, "chebyshev", n_threads)
+
+
+def knn_self_points(
+    points: np.ndarray, k: int, metric: str = "chebyshev", n_threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(dist, index), each (n, k): the k nearest OTHER rows of every row, ascending."""
+    return KNNTree(points).knn_self(k, metric, n_threads)

@@ -289,18 +289,17 @@ class KDTree {
                  double bound = std::numeric_limits<double>::infinity()) const {
     const double* lo = box_.data() + static_cast<std::size_t>(id) * 2 * d_;
     const double* hi = lo + d_;
+    if constexpr (M == Metric::chebyshev) return leaf_scan::box_gap(lo, hi, q, d_);
     double acc = 0.0;
     for (std::size_t j = 0; j < d_; ++j) {
-      double g = 0.0;
-      if (q[j] < lo[j])
-        g = lo[j] - q[j];
-      else if (q[j] > hi[j])
-        g = q[j] - hi[j];
+      // Branch-free (the sides q falls on are unpredictable): lo - q > 0 when q < lo,
+      // q - hi > 0 when q > hi, both <= 0 inside.
+      const double g = std::max(0.0, std::max(lo[j] - q[j], q[j] - hi[j]));
       if constexpr (M == Metric::chebyshev)
         acc = std::max(acc, g);
       else
         acc += g * g;
-      if (acc >= bound) return acc;
+      if ((j & 3) == 3 && acc >= bound) return acc;
     }
     return acc;
   }
@@ -310,6 +309,7 @@ class KDTree {
   double box_max(std::int64_t id, const double* q) const {
     const double* lo = box_.data() + static_cast<std::size_t>(id) * 2 * d_;
     const double* hi = lo + d_;
+    if constexpr (M == Metric::chebyshev) return leaf_scan::box_far(lo, hi, q, d_);
     double acc = 0.0;
     for (std::size_t j = 0; j < d_; ++j) {
       const double g = std::max(hi[j] - q[j], q[j] - lo[j]);
