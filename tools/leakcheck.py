@@ -61,6 +61,16 @@ def calls() -> list:
     emb = rng.standard_normal((64, 16))
     cls = rng.standard_normal((300, 16))
     tokens = rng.integers(0, 300, 64)
+    # --- kNN engine fast paths (branch knnspeed): grid self-kNN and its tree fallback, the
+    # AVX2 leaf scans and box bounds in high dimension, the bucket-guided 1-D counts.
+    grid2 = rng.standard_normal((3000, 2))
+    grid3 = rng.standard_normal((3000, 3))
+    crowded = np.vstack([np.zeros((400, 2)), rng.standard_normal((100, 2))])
+    high = rng.standard_normal((2000, 16))
+    high_radius = np.full(2000, 1.5)
+    line = rng.standard_normal(5000)
+    line_radius = rng.uniform(0.0, 0.1, 5000)
+    # --- end kNN engine fast paths
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -94,6 +104,14 @@ def calls() -> list:
         lambda: infokit.losses.cross_entropy(logits, labels, grad=True),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="vocab"),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
+        # --- kNN engine fast paths (branch knnspeed)
+        lambda: core.knn_self_points(grid2, 3, "chebyshev", 2),
+        lambda: core.knn_self_points(grid3, 3, "euclidean", 2),
+        lambda: core.knn_self_points(crowded, 3, "chebyshev", 2),
+        lambda: core.KNNTree(high).knn_self(3, "chebyshev", 2),
+        lambda: core.KNNTree(high).count_self(high_radius, True, "chebyshev", 2),
+        lambda: core.SortedCounter(line).count_self(line_radius, True, 2),
+        # --- end kNN engine fast paths
     ]
 
 
