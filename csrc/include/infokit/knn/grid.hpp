@@ -93,14 +93,16 @@ class Grid {
       const auto range =
           part_range(cells, static_cast<std::size_t>(parts), static_cast<std::size_t>(t));
       BestK best(k);
+      std::vector<Run> runs;
       for (std::size_t c = range.first; c < range.second; ++c) {
-        for (std::size_t p = start_[c]; p < start_[c + 1]; ++p) {
-          if (metric == Metric::chebyshev)
-            query<Metric::chebyshev>(c, p, best);
-          else
-            query<Metric::euclidean>(c, p, best);
-          write_row(best, k, metric, static_cast<std::size_t>(index_[p]), dist, index);
-        }
+        if (d_ == 2 && metric == Metric::chebyshev)
+          solve_cell<2, Metric::chebyshev>(c, best, runs, dist, index);
+        else if (d_ == 2)
+          solve_cell<2, Metric::euclidean>(c, best, runs, dist, index);
+        else if (metric == Metric::chebyshev)
+          solve_cell<3, Metric::chebyshev>(c, best, runs, dist, index);
+        else
+          solve_cell<3, Metric::euclidean>(c, best, runs, dist, index);
       }
     });
   }
@@ -169,17 +171,90 @@ class Grid {
     return M == Metric::chebyshev ? g : g * g;
   }
 
-  // The k nearest other points of the point at position p (in cell c).
-  template <Metric M>
-  void query(std::size_t c, std::size_t p, BestK& best) const {
-    best.clear();
-    const double* q = points_.data() + p * d_;
-    const std::int64_t self = index_[p];
-    // The query's bin in each dimension (cell ids are mixed radix, last dimension fastest).
+  // A run of positions in the first ring around a cell (a row of up to 3 cells along the last
+  // dimension), with the row's bins in the leading dimensions.
+  struct Run {
+    std::size_t begin, end;
+    std::array<std::size_t, kMaxDim> at;
+  };
+
+  // Every query of cell c: its own cell, then the first ring (the same runs for all of the
+  // cell's points), then further rings one by one while they can still hold a nearer point.
+  template <std::size_t D, Metric M>
+  void solve_cell(std::size_t c, BestK& best, std::vector<Run>& runs, double* dist,
+                  std::int64_t* index) const {
+    const std::size_t own_begin = start_[c], own_end = start_[c + 1];
+    if (own_begin == own_end) return;
     std::array<std::size_t, kMaxDim> bin{};
-    for (std::size_t j = d_, rest = c; j-- > 0; rest /= bins_) bin[j] = rest % bins_;
-    for (std::size_t ring = 0;; ++ring) {
-      scan_ring<M>(bin, ring, q, self, best);
+    for (std::size_t j = D, rest = c; j-- > 0; rest /= bins_) bin[j] = rest % bins_;
+    runs.clear();
+    const std::size_t last = D - 1;
+    const std::size_t lo_last = bin[last] >= 1 ? bin[last] - 1 : 0;
+    const std::size_t hi_last = std::min(bins_ - 1, bin[last] + 1);
+    std::array<std::size_t, kMaxDim> at{};
+    const std::size_t lo0 = bin[0] >= 1 ? bin[0] - 1 : 0, hi0 = std::min(bins_ - 1, bin[0] + 1);
+    std::size_t lo1 = 0, hi1 = 0;
+    if constexpr (D == 3) {
+      lo1 = bin[1] >= 1 ? bin[1] - 1 : 0;
+      hi1 = std::min(bins_ - 1, bin[1] + 1);
+    }
+    for (at[0] = lo0; at[0] <= hi0; ++at[0]) {
+      for (at[1] = lo1; at[1] <= hi1; ++at[1]) {
+        const std::size_t row = D == 3 ? at[0] * bins_ + at[1] : at[0];
+        const std::size_t b = start_[row * bins_ + lo_last], e = start_[row * bins_ + hi_last + 1];
+        if (b <= own_begin && own_end <= e) {  // the cell's own row: leave the cell out
+          if (b < own_begin) runs.push_back(Run{b, own_begin, at});
+          if (own_end < e) runs.push_back(Run{own_end, e, at});
+        } else if (b < e) {
+          runs.push_back(Run{b, e, at});
+        }
+      }
+    }
+    for (std::size_t p = own_begin; p < own_end; ++p) {
+      best.clear();
+      const double* q = points_.data() + p * D;
+      const std::int64_t self = index_[p];
+      scan_positions<D, M>(own_begin, own_end, q, self, best);
+      for (const Run& run : runs) {
+        if (best.full()) {
+          double row_gap = 0.0;  // lower bound from the leading dimensions
+          for (std::size_t j = 0; j < last; ++j) {
+            const double below = lo_[j][run.at[j]] - q[j], above = q[j] - hi_[j][run.at[j]];
+            row_gap = std::max(row_gap, std::max(below, above));
+          }
+          if (best.worst() <= reduce_gap<M>(row_gap)) continue;
+        }
+        scan_positions<D, M>(run.begin, run.end, q, self, best);
+      }
+      finish<M>(bin, 1, q, self, best);
+      write_row(best, best.capacity(), M, static_cast<std::size_t>(self), dist, index);
+    }
+  }
+
+  template <std::size_t D, Metric M>
+  void scan_positions(std::size_t begin, std::size_t end, const double* q, std::int64_t self,
+                      BestK& best) const {
+    for (std::size_t p = begin; p < end; ++p) {
+      const double* x = points_.data() + p * D;
+      double acc = 0.0;
+      for (std::size_t j = 0; j < D; ++j) {
+        const double g = std::fabs(x[j] - q[j]);
+        if constexpr (M == Metric::chebyshev)
+          acc = acc < g ? g : acc;
+        else
+          acc += g * g;
+      }
+      if (acc < best.worst() && index_[p] != self) best.push(acc, index_[p]);
+    }
+  }
+
+  // Continues a query whose rings 0 .. done are scanned, ring by ring, until nothing outside
+  // the scanned block can be nearer than its k-th neighbour.
+  template <Metric M>
+  void finish(const std::array<std::size_t, kMaxDim>& bin, std::size_t done, const double* q,
+              std::int64_t self, BestK& best) const {
+    for (std::size_t ring = done;; ++ring) {
+      if (ring > done) scan_ring<M>(bin, ring, q, self, best);
       // Smallest coordinate gap from q to any bin outside the block of this ring.
       double gap = std::numeric_limits<double>::infinity();
       for (std::size_t j = 0; j < d_; ++j) {

@@ -51,6 +51,7 @@ class BestK {
     idx_[pos] = i;
   }
   std::size_t size() const { return size_; }
+  std::size_t capacity() const { return k_; }
   double dist(std::size_t j) const { return dist_[j]; }
   std::int64_t index(std::size_t j) const { return idx_[j]; }
 
