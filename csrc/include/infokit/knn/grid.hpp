@@ -290,13 +290,25 @@ class Grid {
         const double below = lo_[j][at[j]] - q[j], above = q[j] - hi_[j][at[j]];
         row_gap = std::max(row_gap, std::max(below, above));
       }
+      // A cell is skipped when its box (row bounds and its last-dimension bin) is no nearer
+      // than the current k-th distance.
+      auto far = [&](std::size_t t) {
+        const double below = lo_[last][t] - q[last], above = q[last] - hi_[last][t];
+        return best.full() &&
+               best.worst() <= reduce_gap<M>(std::max(row_gap, std::max(below, above)));
+      };
       if (!(best.full() && best.worst() <= reduce_gap<M>(row_gap))) {
         const std::size_t base = row * bins_;
         if (on_edge || ring == 0) {
-          scan_cells<M>(base + lo_last, base + hi_last, q, self, best);
+          std::size_t a = lo_last, b = hi_last;
+          while (a < b && far(a)) ++a;
+          while (b > a && far(b)) --b;
+          if (!far(a)) scan_cells<M>(base + a, base + b, q, self, best);
         } else {
-          if (bin[last] >= ring) scan_cells<M>(base + lo_last, base + lo_last, q, self, best);
-          if (bin[last] + ring < bins_) scan_cells<M>(base + hi_last, base + hi_last, q, self, best);
+          if (bin[last] >= ring && !far(lo_last))
+            scan_cells<M>(base + lo_last, base + lo_last, q, self, best);
+          if (bin[last] + ring < bins_ && !far(hi_last))
+            scan_cells<M>(base + hi_last, base + hi_last, q, self, best);
         }
       }
       std::size_t j = last;
