@@ -232,3 +232,11 @@ def test_sorted_counter_on_uneven_data(module, strict):
     radius = np.concatenate([rng.uniform(0, 2e-3, 300), rng.uniform(0, 3, 200), [1e13, 0, 1, 0]])
     got = module.SortedCounter(x).count_self(radius, strict)
     np.testing.assert_array_equal(got, brute_count_self(x[:, None], radius, strict, "chebyshev"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_knn_self_points_without_index(module):
+    pts = np.random.default_rng(12).normal(size=(300, 2))
+    dist, index = module.knn_self_points(pts, 2, "euclidean", 1, False)
+    assert index is None
+    np.testing.assert_array_equal(dist, module.knn_self_points(pts, 2, "euclidean")[0])

@@ -164,17 +164,20 @@ class PySorted {
 
 // Self kNN of the rows of `points` without keeping a search structure: a grid in 2 and 3
 // dimensions (no tree to build), the KD-tree otherwise or when the grid would be crowded.
+// Without `with_index` the index is None (its n x k scattered writes cost ~5 % of a query).
 py::tuple knn_self_points(const Points& points, std::int64_t k, const std::string& metric,
-                          int n_threads) {
+                          int n_threads, bool with_index) {
   const std::size_t kk = check_k(k);
   const kn::Metric m = metric_of(metric);
   const auto [n, d] = shape_of(points, "points");
   if (d == 0) throw std::invalid_argument("points must have at least one column");
   py::array_t<double> dist({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(kk)});
-  Index index({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(kk)});
+  Index index(with_index ? std::vector<py::ssize_t>{static_cast<py::ssize_t>(n),
+                                                    static_cast<py::ssize_t>(kk)}
+                          : std::vector<py::ssize_t>{0, static_cast<py::ssize_t>(kk)});
   const double* p = points.data();
   double* pd = dist.mutable_data();
-  std::int64_t* pi = index.mutable_data();
+  std::int64_t* pi = with_index ? index.mutable_data() : nullptr;
   {
     py::gil_scoped_release release;
     const kn::Grid grid(p, n, d);
@@ -185,6 +188,7 @@ py::tuple knn_self_points(const Points& points, std::int64_t k, const std::strin
       kn::knn_self(tree, kk, m, pd, pi, n_threads);
     }
   }
+  if (!with_index) return py::make_tuple(dist, py::none());
   return py::make_tuple(dist, index);
 }
 
@@ -192,9 +196,10 @@ py::tuple knn_self_points(const Points& points, std::int64_t k, const std::strin
 
 void register_knn(py::module_& m) {
   m.def("knn_self_points", &knn_self_points, py::arg("points").noconvert(), py::arg("k"),
-        py::arg("metric") = "chebyshev", py::arg("n_threads") = 1,
+        py::arg("metric") = "chebyshev", py::arg("n_threads") = 1, py::arg("with_index") = true,
         "(dist, index), each (n, k): the k nearest OTHER rows of every row of a float64 (n, d) "
-        "array, ascending (a grid for d = 2, 3; else a KD-tree).");
+        "array, ascending (a grid for d = 2, 3; else a KD-tree); index is None without "
+        "with_index.");
   py::class_<PyTree>(m, "KNNTree",
                      "KD-tree over the rows of a float64 (n, d) array (a 1-D array is one column).")
       .def(py::init<const Points&>(), py::arg("points").noconvert())

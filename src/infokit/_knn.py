@@ -57,9 +57,17 @@ def knn_self(
     return dist, index
 
 
+def knn_distances(points: np.ndarray, k: int, metric: str, backend: str) -> np.ndarray:
+    """(n, k): distances from every row to its k nearest other rows, ascending."""
+    dist: np.ndarray = _module(backend).knn_self_points(
+        points, k, metric, get_num_threads(), False
+    )[0]
+    return dist
+
+
 def kth_distance(points: np.ndarray, k: int, metric: str, backend: str) -> np.ndarray:
     """Distance from every row to its k-th nearest other row."""
-    return np.ascontiguousarray(knn_self(points, k, metric, backend)[0][:, -1])
+    return np.ascontiguousarray(knn_distances(points, k, metric, backend)[:, -1])
 
 
 def count_self(points: np.ndarray, radius: np.ndarray, strict: bool, backend: str) -> np.ndarray:

@@ -271,7 +271,11 @@ def _ksg(
     """Local KSG values for I(X;Y) with parts = [x, y], or Frenzel–Pompe I(X;Y|Z) with
     parts = [x, y, z]; ``counters`` may hold prebuilt marginal counters (same order)."""
     joint = np.ascontiguousarray(np.hstack(parts))
-    dist, index = _knn.knn_self(joint, k, "chebyshev", backend)
+    index: np.ndarray | None = None  # the neighbours themselves: algorithm 2 only
+    if algorithm == "ksg1":
+        dist = _knn.knn_distances(joint, k, "chebyshev", backend)
+    else:
+        dist, index = _knn.knn_self(joint, k, "chebyshev", backend)
     n = joint.shape[0]
     if len(parts) == 3:
         x, y, z = parts
@@ -293,6 +297,7 @@ def _ksg(
         return np.asarray(const - total)
     # Algorithm 2: each marginal's radius is the largest marginal distance among the k joint
     # neighbours; non-strict counts (>= k, since the k neighbours are inside).
+    assert index is not None
     for m, c in zip(marginals, counters, strict=True):
         eps_m = np.ascontiguousarray(np.abs(m[index] - m[:, None, :]).max(axis=(1, 2)))
         total += _psi(c.count_self(eps_m, False, nt).astype(np.float64))

@@ -142,7 +142,13 @@ class SortedCounter:
 
 
 def knn_self_points(
-    points: np.ndarray, k: int, metric: str = "chebyshev", n_threads: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """(dist, index), each (n, k): the k nearest OTHER rows of every row, ascending."""
-    return KNNTree(points).knn_self(k, metric, n_threads)
+    points: np.ndarray,
+    k: int,
+    metric: str = "chebyshev",
+    n_threads: int = 1,
+    with_index: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(dist, index), each (n, k): the k nearest OTHER rows of every row, ascending; index is
+    None without ``with_index``."""
+    dist, index = KNNTree(points).knn_self(k, metric, n_threads)
+    return dist, index if with_index else None
