@@ -1,6 +1,7 @@
 """Information measures estimated from continuous (real-valued) samples.
 
-Nearest-neighbour estimators (one C++ KD-tree engine, :mod:`infokit._knn`, serves all of them):
+Nearest-neighbour estimators (one C++ engine, :mod:`infokit._knn`, serves all of them: a grid
+for self queries in 2-3 dimensions, a KD-tree otherwise, sorted copies for 1-D marginals):
 
 - :func:`entropy`: Kozachenko–Leonenko differential entropy.
 - :func:`mutual_information`: Kraskov–Stögbauer–Grassberger (KSG) algorithms 1 and 2,
@@ -240,7 +241,8 @@ def entropy(
     max-norm, ``pi^(d/2) / Gamma(d/2 + 1)`` for the Euclidean norm (Kozachenko & Leonenko 1987,
     Probl. Inf. Transm. 23; Kraskov et al. 2004, Phys. Rev. E 69, 066138, eq. 20, whose eps is
     twice this distance). Duplicated points (eps = 0) raise ``ValueError`` unless ``jitter=``.
-    Cost: one KD-tree build and n k-NN queries, O(n log n) for small d; threaded.
+    Cost: one grid (d = 2, 3) or KD-tree build and n k-NN queries, O(n log n) for small d;
+    threaded.
     """
     xs, f32 = _samples(x, "x")
     n, d = xs.shape
@@ -475,8 +477,8 @@ def mutual_information(
     - mixed (Ross 2014, PLoS ONE 9, e87357): see the discrete_x description; computed as
       scikit-learn's ``mutual_info_classif`` does, without its clipping at 0 and jitter.
 
-    Cost (kNN): one joint KD-tree, n k-NN queries, 2-3 batched radius counts (1-D marginals by
-    binary search on a sorted copy), O(n log n) in low dimension; threaded.
+    Cost (kNN): one joint grid or KD-tree, n k-NN queries, 2-3 batched radius counts (1-D
+    marginals by search on a sorted copy), O(n log n) in low dimension; threaded.
     """
     estimator = check_choice(estimator, "estimator", ESTIMATORS)
     discrete_x = _check_flag(discrete_x, "discrete_x")
@@ -695,7 +697,7 @@ def renyi_entropy(
     Gamma(k + 1 - alpha)]^(1/(1 - alpha))``, ``H_alpha = log I / (1 - alpha)``, with rho_i the
     k-th neighbour distance and V_d the unit-ball volume of the metric (Leonenko, Pronzato &
     Savani 2008, Ann. Stat. 36, 2153). Needs ``0 < alpha < k + 1``; ``alpha = 1`` gives the
-    Kozachenko–Leonenko Shannon entropy. Cost: one KD-tree, n k-NN queries.
+    Kozachenko–Leonenko Shannon entropy. Cost: one grid or KD-tree, n k-NN queries.
     """
     base = check_base(base)
     a, log_i = _leonenko_mean(x, alpha, k, metric, jitter, seed, backend, "alpha")
@@ -738,7 +740,7 @@ def tsallis_entropy(
     -----
     ``S_q = (1 - I_q) / (q - 1)`` with I_q the kNN estimate of ``int p^q`` of
     :func:`renyi_entropy` (Leonenko, Pronzato & Savani 2008). ``q = 1`` gives the Shannon
-    entropy in nats. Needs ``0 < q < k + 1``. Cost: one KD-tree, n k-NN queries.
+    entropy in nats. Needs ``0 < q < k + 1``. Cost: one grid or KD-tree, n k-NN queries.
     """
     a, log_i = _leonenko_mean(x, q, k, metric, jitter, seed, backend, "q")
     if a == 1.0:
@@ -880,7 +882,7 @@ def feature_mutual_information(
 
     Notes
     -----
-    Cost: per column one 2-D joint KD-tree, n k-NN queries and a binary-search count pass.
+    Cost: per column one 2-D joint grid, n k-NN queries and a sorted-array count pass.
     """
     Xs, _ = _samples(X, "X")
     discrete_y = _check_flag(discrete_y, "discrete_y")
@@ -950,7 +952,8 @@ def mutual_information_test(
 
     Notes
     -----
-    Cost: ``n_permutations + 1`` joint KD-tree builds and k-NN passes, plus the marginal counts.
+    Cost: ``n_permutations + 1`` joint grid or KD-tree builds and k-NN passes, plus the
+    marginal counts.
     """
     estimator = check_choice(estimator, "estimator", ("ksg1", "ksg2"))
     base = check_base(base)
