@@ -104,6 +104,28 @@ def test_topk_threads_and_backends_agree(dtype: type) -> None:
         np.testing.assert_array_equal(one.values, other.values)
 
 
+def stable_topk(x: np.ndarray, k: int) -> np.ndarray:
+    return np.sort(np.argsort(-np.abs(x), kind="stable")[:k])
+
+
+def test_topk_large_inputs_ties_and_fallbacks() -> None:
+    # n >= 2^18 and k <= n/4 take the sampled one-pass route; these inputs also force its
+    # fallbacks to the histogram route (too few or too many candidates).
+    rng = np.random.default_rng(14)
+    n = 300_000
+    ties = rng.integers(-50, 51, n).astype(np.float32)  # the k-th value sits inside a tie group
+    misleading = np.ones(n)
+    misleading[:: n // 2**14] = 10.0  # exactly the strided sample is large
+    flat = np.full(n, 3.0)  # every entry is a candidate
+    for x, k in [(ties, 5000), (ties, 70_000), (misleading, 20_000), (flat, 10)]:
+        for b in ("cpp", "numpy"):
+            np.testing.assert_array_equal(C.topk(x, k, backend=b).indices, stable_topk(x, k))
+    x = rng.standard_normal(n)
+    x[12345] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN or inf"):
+        C.topk(x, 100, backend="cpp")
+
+
 # ---------------------------------------------------------------------------------------------
 # random-k
 # ---------------------------------------------------------------------------------------------

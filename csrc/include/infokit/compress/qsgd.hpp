@@ -42,13 +42,23 @@ inline std::size_t qsgd_unit(std::size_t bucket) {
 template <class T>
 T norm_rounded_up(const T* x, std::size_t lo, std::size_t hi, bool* bad) {
   using U = typename AbsKey<T>::U;
-  double ss = 0.0;
+  // Four partial sums: a single chain of dependent additions would cost 4 cycles per element.
+  double part[4] = {0.0, 0.0, 0.0, 0.0};
   U worst = 0;
-  for (std::size_t i = lo; i < hi; ++i) {
+  std::size_t i = lo;
+  for (; i + 4 <= hi; i += 4) {
+    for (std::size_t j = 0; j < 4; ++j) {
+      const double v = static_cast<double>(x[i + j]);
+      part[j] += v * v;
+      worst = std::max(worst, abs_key(x[i + j]));
+    }
+  }
+  for (; i < hi; ++i) {
     const double v = static_cast<double>(x[i]);
-    ss += v * v;
+    part[0] += v * v;
     worst = std::max(worst, abs_key(x[i]));
   }
+  const double ss = (part[0] + part[1]) + (part[2] + part[3]);
   if (worst >= AbsKey<T>::kNonFinite) {
     *bad = true;
     return T(0);
@@ -58,10 +68,10 @@ T norm_rounded_up(const T* x, std::size_t lo, std::size_t hi, bool* bad) {
     norm = std::sqrt(ss);
   } else {  // squares overflowed: scale by the largest magnitude
     double big = 0.0;
-    for (std::size_t i = lo; i < hi; ++i) big = std::max(big, std::fabs(static_cast<double>(x[i])));
+    for (std::size_t k = lo; k < hi; ++k) big = std::max(big, std::fabs(static_cast<double>(x[k])));
     double scaled = 0.0;
-    for (std::size_t i = lo; i < hi; ++i) {
-      const double v = static_cast<double>(x[i]) / big;
+    for (std::size_t k = lo; k < hi; ++k) {
+      const double v = static_cast<double>(x[k]) / big;
       scaled += v * v;
     }
     norm = big * std::sqrt(scaled);
@@ -70,6 +80,26 @@ T norm_rounded_up(const T* x, std::size_t lo, std::size_t hi, bool* bad) {
   if (static_cast<double>(stored) < norm)
     stored = std::nextafter(stored, std::numeric_limits<T>::infinity());
   return stored;
+}
+
+// A group of 8 codes of `bits` bits is exactly `bits` bytes, stored little-endian.
+inline void put_group(std::uint8_t* out, std::uint64_t word, int bits) {
+  for (int b = 0; b < bits; ++b) out[b] = static_cast<std::uint8_t>(word >> (8 * b));
+}
+
+inline std::uint64_t get_group(const std::uint8_t* in, int bits) {
+  std::uint64_t word = 0;
+  for (int b = 0; b < bits; ++b) word |= static_cast<std::uint64_t>(in[b]) << (8 * b);
+  return word;
+}
+
+// The code of one element: level = min(s, floor(|x| · scale + u)), sign bit if x < 0.
+template <class T>
+inline std::uint32_t qsgd_code(T v, double scale, std::uint32_t half, std::uint32_t s,
+                               std::uint32_t sign_bit) {
+  const double level = std::fabs(static_cast<double>(v)) * scale + static_cast<double>(half) * 0x1p-32;
+  const std::uint32_t code = std::min(static_cast<std::uint32_t>(level), s);
+  return v < T(0) ? code | sign_bit : code;
 }
 
 }  // namespace detail
@@ -85,14 +115,24 @@ Status qsgd_encode(const T* x, std::size_t n, std::size_t bucket, int bits, std:
   const std::size_t n_units = (n + unit - 1) / unit;
   const int nt = threads_for(n_units, n_threads, std::max<std::size_t>(1, (1u << 15) / unit));
   std::vector<unsigned char> bad(static_cast<std::size_t>(nt), 0);
+  const bool whole_groups = bucket % 8 == 0;  // groups of 8 codes never straddle two buckets
 
   parallel_for(nt, nt, [&](std::int64_t t) {
     const auto [u0, u1] = part_range(n_units, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
     const std::size_t begin = u0 * unit, end = std::min(n, u1 * unit);
     if (begin >= end) return;
     std::uint8_t* out = packed + begin / 8 * static_cast<std::size_t>(bits);
-    std::uint64_t acc = 0;
+    std::uint64_t acc = 0;  // bit writer for the general path and the final partial group
     int held = 0;
+    auto put = [&](std::uint32_t code) {
+      acc |= static_cast<std::uint64_t>(code) << held;
+      held += bits;
+      if (held >= 32) {
+        for (int byte = 0; byte < 4; ++byte) *out++ = static_cast<std::uint8_t>(acc >> (8 * byte));
+        acc >>= 32;
+        held -= 32;
+      }
+    };
     bool task_bad = false;
     for (std::size_t lo = begin; lo < end; lo += bucket) {
       const std::size_t hi = std::min(end, lo + bucket);
@@ -100,26 +140,31 @@ Status qsgd_encode(const T* x, std::size_t n, std::size_t bucket, int bits, std:
       const T norm = detail::norm_rounded_up(x, lo, hi, &bucket_bad);
       norms[lo / bucket] = norm;
       task_bad = task_bad || bucket_bad;
+      // A bad bucket (NaN/inf) gets scale 0 and all-zero codes; the caller raises anyway.
       const double scale = (norm > T(0) && !bucket_bad) ? s / static_cast<double>(norm) : 0.0;
-      std::uint64_t r = random_bits(seed, lo >> 1);
-      for (std::size_t i = lo; i < hi; ++i) {
+      const T* xb = bucket_bad ? nullptr : x;
+      std::size_t i = lo;
+      if (whole_groups) {
+        // Fast path: 8 codes from 4 random words, packed into one word, `bits` bytes out.
+        for (; i + 8 <= hi; i += 8) {
+          std::uint64_t word = 0;
+          for (std::size_t j = 0; j < 8; j += 2) {
+            const std::uint64_t r = random_bits(seed, (i + j) >> 1);
+            const T v0 = xb ? xb[i + j] : T(0), v1 = xb ? xb[i + j + 1] : T(0);
+            const std::uint64_t c0 = detail::qsgd_code(v0, scale, static_cast<std::uint32_t>(r), s, sign_bit);
+            const std::uint64_t c1 = detail::qsgd_code(v1, scale, static_cast<std::uint32_t>(r >> 32), s, sign_bit);
+            word |= (c0 | c1 << bits) << (j * static_cast<std::size_t>(bits));
+          }
+          detail::put_group(out, word, bits);
+          out += bits;
+        }
+      }
+      std::uint64_t r = random_bits(seed, i >> 1);
+      for (; i < hi; ++i) {
         if ((i & 1) == 0) r = random_bits(seed, i >> 1);
         const std::uint32_t half = (i & 1) ? static_cast<std::uint32_t>(r >> 32)
                                            : static_cast<std::uint32_t>(r);
-        std::uint32_t code = 0;
-        if (!bucket_bad) {
-          const double level =
-              std::fabs(static_cast<double>(x[i])) * scale + static_cast<double>(half) * 0x1p-32;
-          code = std::min(static_cast<std::uint32_t>(level), s);
-          if (x[i] < T(0)) code |= sign_bit;
-        }
-        acc |= static_cast<std::uint64_t>(code) << held;
-        held += bits;
-        if (held >= 32) {
-          for (int byte = 0; byte < 4; ++byte) *out++ = static_cast<std::uint8_t>(acc >> (8 * byte));
-          acc >>= 32;
-          held -= 32;
-        }
+        put(xb ? detail::qsgd_code(xb[i], scale, half, s, sign_bit) : 0u);
       }
     }
     while (held > 0) {
@@ -134,7 +179,7 @@ Status qsgd_encode(const T* x, std::size_t n, std::size_t bucket, int bits, std:
   return Status::ok;
 }
 
-// Inverse of qsgd_encode: out[i] = sign · norm · level / s. norms must be finite and >= 0.
+// Inverse of qsgd_encode: out[i] = T(±level · (norm / s)). norms must be finite and >= 0.
 template <class T>
 Status qsgd_decode(const T* norms, const std::uint8_t* packed, std::size_t n, std::size_t bucket,
                    int bits, T* out, int n_threads) {
@@ -144,9 +189,14 @@ Status qsgd_decode(const T* norms, const std::uint8_t* packed, std::size_t n, st
     if (!(norms[b] >= T(0)) || !std::isfinite(norms[b])) return Status::bad_input;
   const std::uint32_t s = (1u << (bits - 1)) - 1u;
   const std::uint32_t mask = (1u << bits) - 1u;
+  // Signed level of every code; (-l) · step == -(l · step) exactly, so this is the formula.
+  double signed_level[256];
+  for (std::uint32_t c = 0; c <= mask; ++c)
+    signed_level[c] = (c & (s + 1u)) ? -static_cast<double>(c & s) : static_cast<double>(c & s);
   const std::size_t unit = detail::qsgd_unit(bucket);
   const std::size_t n_units = (n + unit - 1) / unit;
   const int nt = threads_for(n_units, n_threads, std::max<std::size_t>(1, (1u << 15) / unit));
+  const bool whole_groups = bucket % 8 == 0;
 
   parallel_for(nt, nt, [&](std::int64_t t) {
     const auto [u0, u1] = part_range(n_units, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
@@ -158,7 +208,18 @@ Status qsgd_decode(const T* norms, const std::uint8_t* packed, std::size_t n, st
     for (std::size_t lo = begin; lo < end; lo += bucket) {
       const std::size_t hi = std::min(end, lo + bucket);
       const double step = static_cast<double>(norms[lo / bucket]) / s;
-      for (std::size_t i = lo; i < hi; ++i) {
+      std::size_t i = lo;
+      if (whole_groups) {
+        for (; i + 8 <= hi; i += 8) {
+          const std::uint64_t word = detail::get_group(in, bits);
+          in += bits;
+          for (std::size_t j = 0; j < 8; ++j) {
+            const auto code = static_cast<std::uint32_t>(word >> (j * static_cast<std::size_t>(bits))) & mask;
+            out[i + j] = static_cast<T>(signed_level[code] * step);
+          }
+        }
+      }
+      for (; i < hi; ++i) {
         while (held < bits) {  // never reads past this task's ceil(count · bits / 8) bytes
           acc |= static_cast<std::uint64_t>(*in++) << held;
           held += 8;
@@ -166,8 +227,7 @@ Status qsgd_decode(const T* norms, const std::uint8_t* packed, std::size_t n, st
         const std::uint32_t code = static_cast<std::uint32_t>(acc) & mask;
         acc >>= bits;
         held -= bits;
-        const T v = static_cast<T>(static_cast<double>(code & s) * step);
-        out[i] = (code & (s + 1u)) ? -v : v;
+        out[i] = static_cast<T>(signed_level[code] * step);
       }
     }
   });

@@ -16,8 +16,14 @@
 #pragma once
 
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <cmath>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -150,6 +156,136 @@ Status topk_impl(const T* x, T* residual, std::size_t n, std::size_t k, std::int
   return Status::ok;
 }
 
+// Whether any of the 16 entries at p has !(|p[j]| < bound): |x| >= bound, or NaN. SSE2 where
+// available (the compiler turns the portable loop into a scalar max chain), else portable.
+inline bool any_reaches16(const float* p, float bound) {
+#if defined(__SSE2__)
+  const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF));
+  const __m128 b = _mm_set1_ps(bound);
+  __m128 hit = _mm_cmpnlt_ps(_mm_and_ps(_mm_loadu_ps(p), abs_mask), b);
+  for (int j = 4; j < 16; j += 4)
+    hit = _mm_or_ps(hit, _mm_cmpnlt_ps(_mm_and_ps(_mm_loadu_ps(p + j), abs_mask), b));
+  return _mm_movemask_ps(hit) != 0;
+#else
+  bool hit = false;
+  for (int j = 0; j < 16; ++j) hit |= !(std::fabs(p[j]) < bound);
+  return hit;
+#endif
+}
+
+inline bool any_reaches16(const double* p, double bound) {
+#if defined(__SSE2__)
+  const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
+  const __m128d b = _mm_set1_pd(bound);
+  __m128d hit = _mm_cmpnlt_pd(_mm_and_pd(_mm_loadu_pd(p), abs_mask), b);
+  for (int j = 2; j < 16; j += 2)
+    hit = _mm_or_pd(hit, _mm_cmpnlt_pd(_mm_and_pd(_mm_loadu_pd(p + j), abs_mask), b));
+  return _mm_movemask_pd(hit) != 0;
+#else
+  bool hit = false;
+  for (int j = 0; j < 16; ++j) hit |= !(std::fabs(p[j]) < bound);
+  return hit;
+#endif
+}
+
+// One-pass variant for plain top-k on large inputs with k <= n/4. A strided sample of 2^14 keys
+// gives a key `floor` that at least k entries reach with near certainty; one read of x collects
+// every entry with key >= floor (per task, in index order). If at least k were collected, the
+// k-th largest key K among them is found by nth_element and a linear filter keeps keys > K and
+// the lowest-index keys == K: the same set as the exact definition, already in index order. If
+// fewer than k (or far too many) were collected, it returns false and the caller falls back to
+// the histogram path: the sample only decides the speed, never the answer.
+template <class T>
+bool topk_sampled(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T* out_value,
+                  int n_threads, Status* status) {
+  using U = typename AbsKey<T>::U;
+  constexpr std::size_t kSample = std::size_t{1} << 14;
+  const std::size_t stride = n / kSample;
+  std::vector<U> sample(kSample);
+  for (std::size_t j = 0; j < kSample; ++j) sample[j] = abs_key(x[j * stride]);
+  const double q = static_cast<double>(k) * kSample / static_cast<double>(n);
+  const auto rank = std::min<std::size_t>(kSample - 1, static_cast<std::size_t>(q + 4.0 * std::sqrt(q) + 16.0));
+  std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
+                   std::greater<U>());
+  const U floor_key = std::min<U>(sample[rank], AbsKey<T>::kNonFinite);
+  T floor_value;  // the value whose key is floor_key: |x| >= floor_value <=> key >= floor_key
+  std::memcpy(&floor_value, &floor_key, sizeof(T));
+
+  const int nt = threads_for(n, n_threads, std::size_t{1} << 16);
+  const double expected = static_cast<double>(rank + 1) / kSample * static_cast<double>(n);
+  const std::size_t cap = static_cast<std::size_t>(3.0 * expected / nt) + (std::size_t{1} << 16);
+  // Per task, in index order: the index and key of every entry with key >= floor_key. NaN and
+  // inf have keys >= kNonFinite >= floor_key, so they are always collected and checked below.
+  std::vector<scratch_vector<std::int64_t>> found(static_cast<std::size_t>(nt));
+  std::vector<scratch_vector<U>> found_key(static_cast<std::size_t>(nt));
+  std::vector<unsigned char> overflow(static_cast<std::size_t>(nt), 0);
+  parallel_for(nt, nt, [&](std::int64_t t) {
+    const auto tt = static_cast<std::size_t>(t);
+    const auto [lo, hi] = part_range(n, static_cast<std::size_t>(nt), tt);
+    auto& idx = found[tt];
+    auto& key = found_key[tt];
+    const std::size_t guess = std::min(cap, static_cast<std::size_t>(1.2 * expected / nt) + 1024);
+    idx.reserve(guess);
+    key.reserve(guess);
+    auto visit = [&](std::size_t i) {
+      const U kk = abs_key(x[i]);
+      if (kk >= floor_key) {
+        idx.push_back(static_cast<std::int64_t>(i));
+        key.push_back(kk);
+      }
+    };
+    std::size_t i = lo;
+    // Blocks of 16: a branch-free SIMD test skips the blocks without a candidate.
+    for (; i + 16 <= hi && idx.size() < cap; i += 16)
+      if (any_reaches16(x + i, floor_value))
+        for (std::size_t j = 0; j < 16; ++j) visit(i + j);
+    if (idx.size() >= cap) {
+      overflow[tt] = 1;
+      return;
+    }
+    for (; i < hi; ++i) visit(i);
+  });
+  std::size_t total = 0;
+  for (std::size_t t = 0; t < found.size(); ++t) {
+    if (overflow[t]) return false;
+    total += found[t].size();
+    for (U kk : found_key[t]) {
+      if (kk >= AbsKey<T>::kNonFinite) {
+        *status = Status::non_finite;
+        return true;
+      }
+    }
+  }
+  if (total < k) return false;
+
+  scratch_vector<U> keys;
+  keys.reserve(total);
+  for (const auto& f : found_key) keys.insert(keys.end(), f.begin(), f.end());
+  std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(k - 1), keys.end(),
+                   std::greater<U>());
+  const U kth = keys[k - 1];
+  std::size_t above = 0;
+  for (std::size_t j = 0; j < k; ++j) above += keys[j] > kth;  // all keys > kth sit before k-1
+  std::size_t ties = k - above, o = 0;
+  for (std::size_t t = 0; t < found.size(); ++t) {
+    const auto& idx = found[t];
+    const auto& key = found_key[t];
+    for (std::size_t j = 0; j < idx.size(); ++j) {
+      const bool take = key[j] > kth || (key[j] == kth && ties > 0);
+      if (take) {
+        if (key[j] == kth) --ties;
+        if (o < k) {
+          out_index[o] = idx[j];
+          out_value[o] = x[idx[j]];
+        }
+        ++o;
+      }
+    }
+  }
+  *status = o == k ? Status::ok : Status::bad_input;
+  return true;
+}
+
 }  // namespace detail
 
 // The k entries of largest |x| (1 <= k <= n): ascending indices and their values.
@@ -158,6 +294,10 @@ Status topk(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T
             int n_threads) {
   if (k < 1 || k > n) return Status::bad_input;
   try {
+    Status status = Status::ok;
+    if (n >= (std::size_t{1} << 18) && k <= n / 4 &&
+        detail::topk_sampled(x, n, k, out_index, out_value, n_threads, &status))
+      return status;
     return detail::topk_impl<T, false>(x, nullptr, n, k, out_index, out_value, n_threads);
   } catch (const std::bad_alloc&) {
     return Status::no_memory;

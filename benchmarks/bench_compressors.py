@@ -1,0 +1,143 @@
+"""Gradient compressors on 10^7 float32 against the time to copy the vector once, same run.
+
+    python benchmarks/bench_compressors.py            # prints the table, updates RESULTS.md
+    python benchmarks/bench_compressors.py --quick --output -
+
+Issue 6 target: top-k (1 %) and 4-bit bucketed QSGD on 10^7 float32 within 2x of ``x.copy()``.
+Every case is timed at 1 and 2 infokit threads (BLAS pinned to the same count): the median of
+``repeats`` calls after one warm-up, reported as a ratio to the copy timed in the same loop.
+Peers: ``numpy.argpartition`` on |x| (what a numpy user writes) and ``torch.topk`` on |x| when
+torch is importable (skipped otherwise). Only this script's "## " section of RESULTS.md is
+replaced (benchmarks/_results.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from _results import RESULTS, load_average, write_section
+
+import infokit
+from infokit import compressors as C
+
+HEADING = "## Gradient compressors (benchmarks/bench_compressors.py)"
+SEED = 2026
+
+
+def _time(func: Callable[[], Any], repeats: int) -> float:
+    """Median seconds over ``repeats`` calls after one untimed warm-up."""
+    func()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _torch() -> Any:
+    try:
+        return importlib.import_module("torch")
+    except ImportError:
+        return None
+
+
+def cases(x: np.ndarray, k: int) -> list[tuple[str, str, Callable[[], Any]]]:
+    """(label, role, call) for every contender; role is "infokit", "peer" or "floor"."""
+    q = C.qsgd(x, 4, 128, seed=1)
+    ef = C.ErrorFeedback(C.TopK(k=k))
+    out: list[tuple[str, str, Callable[[], Any]]] = [
+        ("x.copy()", "floor", lambda: x.copy()),
+        ("topk 1 %", "infokit", lambda: C.topk(x, k)),
+        ("qsgd 4-bit, bucket 128: encode", "infokit", lambda: C.qsgd(x, 4, 128, seed=1)),
+        ("qsgd 4-bit, bucket 128: decode", "infokit", lambda: q.decode()),
+        ("randk 1 % (encode)", "infokit", lambda: C.randk(x, k, seed=1)),
+        ("error feedback top-k 1 % step", "infokit", lambda: ef.step(x)),
+        ("numpy argpartition(|x|) 1 %", "peer", lambda: np.argpartition(np.abs(x), -k)[-k:]),
+    ]
+    torch = _torch()
+    if torch is not None:
+        tx = torch.from_numpy(x)
+        out.append(("torch.topk(|x|) 1 %", "peer", lambda: torch.topk(tx.abs(), k)))
+    return out
+
+
+def run(n: int, repeats: int) -> tuple[list[dict[str, Any]], str]:
+    x = np.random.default_rng(SEED).standard_normal(n).astype(np.float32)
+    k = n // 100
+    torch = _torch()
+    rows: list[dict[str, Any]] = []
+    for threads in (1, 2):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        with infokit.threads(threads):
+            timed = [(label, role, _time(f, repeats)) for label, role, f in cases(x, k)]
+        copy = timed[0][2]
+        for label, role, secs in timed:
+            rows.append(
+                {
+                    "threads": threads,
+                    "label": label,
+                    "role": role,
+                    "ms": 1e3 * secs,
+                    "ratio": secs / copy,
+                }
+            )
+    peer = "torch " + torch.__version__ if torch is not None else "torch not importable (skipped)"
+    return rows, peer
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| threads | contender | role | median ms | × x.copy() |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['threads']} | {r['label']} | {r['role']} | {r['ms']:.2f} | {r['ratio']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10^6 elements, 3 repeats")
+    parser.add_argument("--output", default=str(RESULTS), help="RESULTS.md path, or - to print")
+    args = parser.parse_args()
+    n, repeats = (10**6, 3) if args.quick else (10**7, 9)
+    load_before = load_average()
+    rows, peer = run(n, repeats)
+    load_after = load_average()
+    body = "\n".join(
+        [
+            HEADING,
+            "",
+            f"n = {n:,} float32 (standard normal), k = n/100, median of {repeats} calls after a "
+            f"warm-up; {platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{sys.version.split()[0]}, numpy {np.__version__}, {peer}. Load average before: "
+            f"{load_before}; after: {load_after}. Ratios are to ``x.copy()`` timed in the same "
+            "loop (it allocates, so it includes the page faults of a fresh 40 MB buffer, as "
+            "every contender returning new arrays does). Target: top-k and QSGD encode <= 2.",
+            "",
+            table(rows),
+            "",
+        ]
+    )
+    if args.output == "-":
+        print(body)
+    else:
+        print(body)
+        write_section(args.output, HEADING, body)
+
+
+if __name__ == "__main__":
+    main()
