@@ -322,6 +322,25 @@ def test_error_feedback_topk_identity_is_exact(backend: str, dtype: type) -> Non
     np.testing.assert_allclose(sent + e_old, total, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_error_feedback_topk_large_matches_twin_under_threads(dtype: type) -> None:
+    # n >= 2^18 takes the kernel's sampled one-pass route for the feedback step too.
+    rng = np.random.default_rng(15)
+    xs = [rng.standard_normal(300_000).astype(dtype) for _ in range(3)]
+    runs = []
+    for backend, n_threads in [("cpp", 1), ("cpp", 2), ("numpy", 1)]:
+        ef = C.ErrorFeedback(C.TopK(density=0.01), backend=backend)
+        with infokit.threads(n_threads):
+            sent = [ef.step(x) for x in xs]
+        runs.append((sent, ef.residual))
+    (ref_sent, ref_res), others = runs[0], runs[1:]
+    for sent, res in others:
+        np.testing.assert_array_equal(res, ref_res)
+        for a, b in zip(sent, ref_sent, strict=True):
+            np.testing.assert_array_equal(a.indices, b.indices)
+            np.testing.assert_array_equal(a.values, b.values)
+
+
 @pytest.mark.parametrize(
     "compressor", [C.QSGD(bits=3, bucket=32), C.RandK(density=0.1), C.PowerSGD(rank=2)]
 )

@@ -20,12 +20,22 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <vector>
 
 #include "infokit/compress/common.hpp"
 #include "infokit/parallel.hpp"
+
+// GCC on x86-64 Linux: build the per-bucket encoder for AVX2 and the baseline, picked at load
+// time (the wheel stays portable). No FMA either way, so both give the numpy twin's bits.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define INFOKIT_COMPRESS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define INFOKIT_COMPRESS_CLONES
+#endif
+#define INFOKIT_COMPRESS_INLINE inline __attribute__((always_inline))
 
 namespace infokit::compress {
 
@@ -39,38 +49,37 @@ inline std::size_t qsgd_unit(std::size_t bucket) {
   return bucket / std::gcd(bucket, std::size_t{8}) * 8;
 }
 
+// ‖x[0, count)‖₂ in double, rounded up to T. Eight partial sums (independent chains that the
+// compiler vectorises). NaN/inf make the sum non-finite: *bad is set. Sums beyond double's range
+// (float64 entries > 1e154) are recomputed scaled by the largest magnitude.
 template <class T>
-T norm_rounded_up(const T* x, std::size_t lo, std::size_t hi, bool* bad) {
-  using U = typename AbsKey<T>::U;
-  // Four partial sums: a single chain of dependent additions would cost 4 cycles per element.
-  double part[4] = {0.0, 0.0, 0.0, 0.0};
-  U worst = 0;
-  std::size_t i = lo;
-  for (; i + 4 <= hi; i += 4) {
-    for (std::size_t j = 0; j < 4; ++j) {
+INFOKIT_COMPRESS_INLINE T norm_rounded_up(const T* x, std::size_t count, bool* bad) {
+  double part[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  std::size_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    for (std::size_t j = 0; j < 8; ++j) {
       const double v = static_cast<double>(x[i + j]);
       part[j] += v * v;
-      worst = std::max(worst, abs_key(x[i + j]));
     }
-  }
-  for (; i < hi; ++i) {
+  for (; i < count; ++i) {
     const double v = static_cast<double>(x[i]);
     part[0] += v * v;
-    worst = std::max(worst, abs_key(x[i]));
   }
-  const double ss = (part[0] + part[1]) + (part[2] + part[3]);
-  if (worst >= AbsKey<T>::kNonFinite) {
-    *bad = true;
-    return T(0);
-  }
-  double norm;
-  if (ss <= std::numeric_limits<double>::max()) {
-    norm = std::sqrt(ss);
-  } else {  // squares overflowed: scale by the largest magnitude
+  const double ss = ((part[0] + part[1]) + (part[2] + part[3])) +
+                    ((part[4] + part[5]) + (part[6] + part[7]));
+  double norm = std::sqrt(ss);
+  if (!std::isfinite(ss)) {
     double big = 0.0;
-    for (std::size_t k = lo; k < hi; ++k) big = std::max(big, std::fabs(static_cast<double>(x[k])));
+    for (std::size_t k = 0; k < count; ++k) {
+      const double a = std::fabs(static_cast<double>(x[k]));
+      if (!std::isfinite(a)) {
+        *bad = true;
+        return T(0);
+      }
+      big = std::max(big, a);
+    }
     double scaled = 0.0;
-    for (std::size_t k = lo; k < hi; ++k) {
+    for (std::size_t k = 0; k < count; ++k) {
       const double v = static_cast<double>(x[k]) / big;
       scaled += v * v;
     }
@@ -84,22 +93,89 @@ T norm_rounded_up(const T* x, std::size_t lo, std::size_t hi, bool* bad) {
 
 // A group of 8 codes of `bits` bits is exactly `bits` bytes, stored little-endian.
 inline void put_group(std::uint8_t* out, std::uint64_t word, int bits) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  switch (bits) {  // constant-size copies compile to single stores
+    case 2: std::memcpy(out, &word, 2); return;
+    case 4: std::memcpy(out, &word, 4); return;
+    case 8: std::memcpy(out, &word, 8); return;
+    default: break;
+  }
+#endif
   for (int b = 0; b < bits; ++b) out[b] = static_cast<std::uint8_t>(word >> (8 * b));
 }
 
 inline std::uint64_t get_group(const std::uint8_t* in, int bits) {
   std::uint64_t word = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  switch (bits) {
+    case 2: std::memcpy(&word, in, 2); return word;
+    case 4: std::memcpy(&word, in, 4); return word;
+    case 8: std::memcpy(&word, in, 8); return word;
+    default: break;
+  }
+#endif
   for (int b = 0; b < bits; ++b) word |= static_cast<std::uint64_t>(in[b]) << (8 * b);
   return word;
 }
 
 // The code of one element: level = min(s, floor(|x| · scale + u)), sign bit if x < 0.
 template <class T>
-inline std::uint32_t qsgd_code(T v, double scale, std::uint32_t half, std::uint32_t s,
-                               std::uint32_t sign_bit) {
-  const double level = std::fabs(static_cast<double>(v)) * scale + static_cast<double>(half) * 0x1p-32;
-  const std::uint32_t code = std::min(static_cast<std::uint32_t>(level), s);
-  return v < T(0) ? code | sign_bit : code;
+INFOKIT_COMPRESS_INLINE std::uint32_t qsgd_code(T v, double scale, std::uint32_t half, std::uint32_t s,
+                                         std::uint32_t sign_bit) {
+  // half as a double, exactly, through a signed conversion (SIMD has no unsigned one).
+  const double u =
+      (static_cast<double>(static_cast<std::int32_t>(half ^ 0x80000000u)) + 2147483648.0) * 0x1p-32;
+  const double level = std::fabs(static_cast<double>(v)) * scale + u;
+  const std::int32_t l = std::min(static_cast<std::int32_t>(level), static_cast<std::int32_t>(s));
+  return static_cast<std::uint32_t>(l) | (v < T(0) ? sign_bit : 0u);
+}
+
+// One whole bucket of `count` entries (a multiple of 8) whose first entry has the global index
+// `first` (even): its norm, then its codes, 8 at a time, packed into `bits` bytes per group.
+// Built twice on x86-64 Linux (AVX2 and baseline), chosen at load time; same results.
+template <class T>
+INFOKIT_COMPRESS_INLINE T encode_bucket(const T* __restrict x, std::size_t count, std::size_t first,
+                                 std::uint64_t seed, int bits, std::uint8_t* __restrict out,
+                                 bool* bad) {
+  const std::uint32_t s = (1u << (bits - 1)) - 1u, sign_bit = 1u << (bits - 1);
+  const T norm = norm_rounded_up(x, count, bad);
+  if (*bad) {
+    for (std::size_t b = 0; b < count / 8 * static_cast<std::size_t>(bits); ++b) out[b] = 0;
+    return norm;
+  }
+  const double scale = norm > T(0) ? s / static_cast<double>(norm) : 0.0;
+  constexpr std::size_t kChunk = 256;
+  alignas(32) std::uint32_t half[kChunk];
+  alignas(32) std::uint32_t code[kChunk];
+  for (std::size_t c0 = 0; c0 < count; c0 += kChunk) {
+    const std::size_t m = std::min(kChunk, count - c0);
+    for (std::size_t j = 0; j < m / 2; ++j) {
+      const std::uint64_t r = random_bits(seed, (first + c0) / 2 + j);
+      half[2 * j] = static_cast<std::uint32_t>(r);
+      half[2 * j + 1] = static_cast<std::uint32_t>(r >> 32);
+    }
+    for (std::size_t j = 0; j < m; ++j) code[j] = qsgd_code(x[c0 + j], scale, half[j], s, sign_bit);
+    for (std::size_t g = 0; g < m; g += 8) {
+      std::uint64_t word = 0;
+      for (std::size_t j = 0; j < 8; ++j)
+        word |= static_cast<std::uint64_t>(code[g + j]) << (j * static_cast<std::size_t>(bits));
+      put_group(out, word, bits);
+      out += bits;
+    }
+  }
+  return norm;
+}
+
+INFOKIT_COMPRESS_CLONES inline float encode_bucket_f(const float* x, std::size_t count, std::size_t first,
+                                             std::uint64_t seed, int bits, std::uint8_t* out,
+                                             bool* bad) {
+  return encode_bucket(x, count, first, seed, bits, out, bad);
+}
+
+INFOKIT_COMPRESS_CLONES inline double encode_bucket_f(const double* x, std::size_t count,
+                                              std::size_t first, std::uint64_t seed, int bits,
+                                              std::uint8_t* out, bool* bad) {
+  return encode_bucket(x, count, first, seed, bits, out, bad);
 }
 
 }  // namespace detail
@@ -137,34 +213,24 @@ Status qsgd_encode(const T* x, std::size_t n, std::size_t bucket, int bits, std:
     for (std::size_t lo = begin; lo < end; lo += bucket) {
       const std::size_t hi = std::min(end, lo + bucket);
       bool bucket_bad = false;
-      const T norm = detail::norm_rounded_up(x, lo, hi, &bucket_bad);
+      if (whole_groups && (hi - lo) % 8 == 0) {  // every bucket but possibly the array's last
+        norms[lo / bucket] = detail::encode_bucket_f(x + lo, hi - lo, lo, seed, bits, out, &bucket_bad);
+        out += (hi - lo) / 8 * static_cast<std::size_t>(bits);
+        task_bad = task_bad || bucket_bad;
+        continue;
+      }
+      // General path: one code at a time through the bit writer.
+      const T norm = detail::norm_rounded_up(x + lo, hi - lo, &bucket_bad);
       norms[lo / bucket] = norm;
       task_bad = task_bad || bucket_bad;
-      // A bad bucket (NaN/inf) gets scale 0 and all-zero codes; the caller raises anyway.
+      // A bad bucket (NaN/inf) gets all-zero codes; the caller raises anyway.
       const double scale = (norm > T(0) && !bucket_bad) ? s / static_cast<double>(norm) : 0.0;
-      const T* xb = bucket_bad ? nullptr : x;
-      std::size_t i = lo;
-      if (whole_groups) {
-        // Fast path: 8 codes from 4 random words, packed into one word, `bits` bytes out.
-        for (; i + 8 <= hi; i += 8) {
-          std::uint64_t word = 0;
-          for (std::size_t j = 0; j < 8; j += 2) {
-            const std::uint64_t r = random_bits(seed, (i + j) >> 1);
-            const T v0 = xb ? xb[i + j] : T(0), v1 = xb ? xb[i + j + 1] : T(0);
-            const std::uint64_t c0 = detail::qsgd_code(v0, scale, static_cast<std::uint32_t>(r), s, sign_bit);
-            const std::uint64_t c1 = detail::qsgd_code(v1, scale, static_cast<std::uint32_t>(r >> 32), s, sign_bit);
-            word |= (c0 | c1 << bits) << (j * static_cast<std::size_t>(bits));
-          }
-          detail::put_group(out, word, bits);
-          out += bits;
-        }
-      }
-      std::uint64_t r = random_bits(seed, i >> 1);
-      for (; i < hi; ++i) {
+      std::uint64_t r = random_bits(seed, lo >> 1);
+      for (std::size_t i = lo; i < hi; ++i) {
         if ((i & 1) == 0) r = random_bits(seed, i >> 1);
         const std::uint32_t half = (i & 1) ? static_cast<std::uint32_t>(r >> 32)
                                            : static_cast<std::uint32_t>(r);
-        put(xb ? detail::qsgd_code(xb[i], scale, half, s, sign_bit) : 0u);
+        put(bucket_bad ? 0u : detail::qsgd_code(x[i], scale, half, s, sign_bit));
       }
     }
     while (held > 0) {

@@ -195,14 +195,19 @@ inline bool any_reaches16(const double* p, double bound) {
 // the lowest-index keys == K: the same set as the exact definition, already in index order. If
 // fewer than k (or far too many) were collected, it returns false and the caller falls back to
 // the histogram path: the sample only decides the speed, never the answer.
-template <class T>
-bool topk_sampled(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T* out_value,
-                  int n_threads, Status* status) {
+//
+// With a residual (error feedback) the entries are acc = residual + x, and a last pass writes
+// residual = acc with the selected entries zeroed; the collecting pass only reads, so a
+// non-finite acc leaves the residual untouched.
+template <class T, bool kFeedback>
+bool topk_sampled(const T* x, T* residual, std::size_t n, std::size_t k, std::int64_t* out_index,
+                  T* out_value, int n_threads, Status* status) {
   using U = typename AbsKey<T>::U;
+  const Source<T, kFeedback> value{x, residual};
   constexpr std::size_t kSample = std::size_t{1} << 14;
   const std::size_t stride = n / kSample;
   std::vector<U> sample(kSample);
-  for (std::size_t j = 0; j < kSample; ++j) sample[j] = abs_key(x[j * stride]);
+  for (std::size_t j = 0; j < kSample; ++j) sample[j] = abs_key(value(j * stride));
   const double q = static_cast<double>(k) * kSample / static_cast<double>(n);
   const auto rank = std::min<std::size_t>(kSample - 1, static_cast<std::size_t>(q + 4.0 * std::sqrt(q) + 16.0));
   std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
@@ -228,7 +233,7 @@ bool topk_sampled(const T* x, std::size_t n, std::size_t k, std::int64_t* out_in
     idx.reserve(guess);
     key.reserve(guess);
     auto visit = [&](std::size_t i) {
-      const U kk = abs_key(x[i]);
+      const U kk = abs_key(value(i));
       if (kk >= floor_key) {
         idx.push_back(static_cast<std::int64_t>(i));
         key.push_back(kk);
@@ -236,9 +241,16 @@ bool topk_sampled(const T* x, std::size_t n, std::size_t k, std::int64_t* out_in
     };
     std::size_t i = lo;
     // Blocks of 16: a branch-free SIMD test skips the blocks without a candidate.
-    for (; i + 16 <= hi && idx.size() < cap; i += 16)
-      if (any_reaches16(x + i, floor_value))
+    alignas(16) T block[16];
+    for (; i + 16 <= hi && idx.size() < cap; i += 16) {
+      const T* p = x + i;
+      if constexpr (kFeedback) {
+        for (std::size_t j = 0; j < 16; ++j) block[j] = value(i + j);
+        p = block;
+      }
+      if (any_reaches16(p, floor_value))
         for (std::size_t j = 0; j < 16; ++j) visit(i + j);
+    }
     if (idx.size() >= cap) {
       overflow[tt] = 1;
       return;
@@ -276,13 +288,24 @@ bool topk_sampled(const T* x, std::size_t n, std::size_t k, std::int64_t* out_in
         if (key[j] == kth) --ties;
         if (o < k) {
           out_index[o] = idx[j];
-          out_value[o] = x[idx[j]];
+          out_value[o] = value(static_cast<std::size_t>(idx[j]));
         }
         ++o;
       }
     }
   }
-  *status = o == k ? Status::ok : Status::bad_input;
+  if (o != k) {
+    *status = Status::bad_input;
+    return true;
+  }
+  if constexpr (kFeedback) {
+    parallel_for(nt, nt, [&](std::int64_t t) {
+      const auto [lo, hi] = part_range(n, static_cast<std::size_t>(nt), static_cast<std::size_t>(t));
+      for (std::size_t i = lo; i < hi; ++i) residual[i] = value(i);
+    });
+    for (std::size_t j = 0; j < k; ++j) residual[out_index[j]] = T(0);
+  }
+  *status = Status::ok;
   return true;
 }
 
@@ -296,7 +319,7 @@ Status topk(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T
   try {
     Status status = Status::ok;
     if (n >= (std::size_t{1} << 18) && k <= n / 4 &&
-        detail::topk_sampled(x, n, k, out_index, out_value, n_threads, &status))
+        detail::topk_sampled<T, false>(x, nullptr, n, k, out_index, out_value, n_threads, &status))
       return status;
     return detail::topk_impl<T, false>(x, nullptr, n, k, out_index, out_value, n_threads);
   } catch (const std::bad_alloc&) {
@@ -311,6 +334,10 @@ Status topk_feedback(const T* x, T* residual, std::size_t n, std::size_t k,
                      std::int64_t* out_index, T* out_value, int n_threads) {
   if (k < 1 || k > n) return Status::bad_input;
   try {
+    Status status = Status::ok;
+    if (n >= (std::size_t{1} << 18) && k <= n / 4 &&
+        detail::topk_sampled<T, true>(x, residual, n, k, out_index, out_value, n_threads, &status))
+      return status;
     return detail::topk_impl<T, true>(x, residual, n, k, out_index, out_value, n_threads);
   } catch (const std::bad_alloc&) {
     return Status::no_memory;
