@@ -406,6 +406,25 @@ def test_bits_match_hand_formulas(dtype: type) -> None:
         np.testing.assert_array_equal(back.decode(), payload.decode())
 
 
+def test_declared_properties() -> None:
+    assert (C.TopK.unbiased, C.RandK.unbiased, C.QSGD.unbiased, C.PowerSGD.unbiased) == (
+        False,
+        True,
+        True,
+        False,
+    )
+    x = np.random.default_rng(16).standard_normal(1000)
+    # one global norm: d is the whole vector, so omega = min(1000/49, sqrt(1000)/7)
+    glob = C.qsgd(x, 4, None, seed=0)
+    assert glob.bucket == 1000 and glob.norms.size == 1
+    assert glob.omega == pytest.approx(min(1000 / 49, math.sqrt(1000) / 7))
+    assert C.QSGD(4, None).payload_bits(x.shape, np.float64) == glob.bits
+    assert C.TopK(density=0.013).payload_bits((1000,), np.float64) == header_bits(1, 1) + 13 * 96
+    assert C.RandK(k=7).encode(x, seed=3).omega == pytest.approx(1000 / 7 - 1)
+    assert C.topk(x, 10).omega is None and C.randk(x, 10, seed=1).delta is None
+    assert C.powersgd(x.reshape(20, 50), 2).delta is None
+
+
 def test_index_width_grows_beyond_32_bits() -> None:
     assert C.TopK(k=10).payload_bits((2**32 + 1,), np.float32) == header_bits(1, 1) + 10 * (64 + 32)
     assert C.TopK(k=10).payload_bits((2**32,), np.float32) == header_bits(1, 1) + 10 * (32 + 32)

@@ -477,8 +477,13 @@ def topk(
 
     Notes
     -----
-    Radix select on the bits of ``|x|`` (a 2^16-bin histogram, then the candidates of one bin):
-    two reads of x, O(d) time, threads via ``infokit.threads``; NaN or inf raise ValueError.
+    Selection on the integer keys of ``|x|`` (IEEE bits without the sign), O(d), threads via
+    ``infokit.threads``. For d >= 2^18 and k <= d/4, a strided sample of 2^14 keys sets a floor
+    that k entries reach with near certainty, and ONE read of x (a SIMD test per 16 entries)
+    collects the entries above it; an exact selection among those finishes. If the sample
+    misleads (fewer than k or far too many collected) it falls back to a radix select: a
+    2^16-bin histogram, then the candidates of one bin (two reads). The answer never depends on
+    the route or the thread count. NaN or inf raise ValueError.
     Stich, Cordonnier & Jaggi, "Sparsified SGD with memory", NeurIPS 2018; P26.
     """
     arr = _as_real(x)
