@@ -190,10 +190,13 @@ class Payload:
         """Header, shape and parameters: ``8 · (8 + 8 · (ndim + n_params))``."""
         return _header_bits(self.shape, len(self._params()))
 
+    def _body_bytes(self) -> int:
+        return sum(a.nbytes for a in self._arrays())
+
     @property
     def bits(self) -> int:
         """Exact size in bits, metadata included; equals ``8 * len(self.to_bytes())``."""
-        return self.metadata_bits + 8 * sum(a.nbytes for a in self._arrays())
+        return self.metadata_bits + 8 * self._body_bytes()
 
     @property
     def bits_per_element(self) -> float:
@@ -209,13 +212,17 @@ class Payload:
         raise NotImplementedError
 
     def to_bytes(self) -> bytes:
-        """The payload as bytes: header, int64 shape and parameters, then the arrays."""
+        """The payload as bytes: header, int64 shape and parameters, then the arrays (all
+        little-endian)."""
         head = bytes(
             [_TAGS[self.method], _DTYPE_CODES[self.dtype], len(self.shape)]
             + [0] * (HEADER_BYTES - 3)
         )
         ints = np.array([*self.shape, *self._params()], dtype="<i8").tobytes()
-        body = b"".join(np.ascontiguousarray(a).tobytes() for a in self._arrays())
+        body = b"".join(
+            np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()
+            for a in self._arrays()
+        )
         return head + ints + body
 
     def __repr__(self) -> str:
@@ -262,6 +269,10 @@ class SparsePayload(Payload):
 
     def _params(self) -> tuple[int, ...]:
         return (self.k,) if self.seed is None else (self.k, self.seed - 2**63)
+
+    def _body_bytes(self) -> int:  # without materialising the narrowed indices
+        index_bytes = 0 if self.seed is not None else self.k * _index_bits(self.size) // 8
+        return index_bytes + self.values.nbytes
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         if self.seed is not None:
@@ -400,6 +411,7 @@ def from_bytes(data: bytes) -> Payload:
         return part
 
     item = dtype.itemsize
+    wire = dtype.newbyteorder("<")
     result: Payload
     if method in ("topk", "randk"):
         k = params[0]
@@ -415,13 +427,13 @@ def from_bytes(data: bytes) -> Payload:
         else:
             seed = params[1] + 2**63
             indices = _randk(n, k, seed)
-        values = np.frombuffer(take(k * item), dtype=dtype).copy()
+        values = np.frombuffer(take(k * item), dtype=wire).astype(dtype)
         result = SparsePayload(shape, dtype, indices=indices, values=values, seed=seed)
     elif method == "qsgd":
         bits, bucket = params
         if not 2 <= bits <= 8 or bucket < 1:
             raise ValueError(f"data has bits = {bits} or bucket = {bucket} out of range")
-        norms = np.frombuffer(take(-(-n // bucket) * item), dtype=dtype).copy()
+        norms = np.frombuffer(take(-(-n // bucket) * item), dtype=wire).astype(dtype)
         packed = np.frombuffer(take((n * bits + 7) // 8), dtype=np.uint8).copy()
         if not (np.isfinite(norms).all() and (norms >= 0).all()):
             raise ValueError("data has bucket norms that are negative or not finite")
@@ -432,8 +444,8 @@ def from_bytes(data: bytes) -> Payload:
         cols = n // m
         if not 1 <= rank <= min(m, cols):
             raise ValueError(f"data has rank = {rank} outside [1, {min(m, cols)}]")
-        p = np.frombuffer(take(m * rank * item), dtype=dtype).reshape(m, rank).copy()
-        q = np.frombuffer(take(cols * rank * item), dtype=dtype).reshape(cols, rank).copy()
+        p = np.frombuffer(take(m * rank * item), dtype=wire).reshape(m, rank).astype(dtype)
+        q = np.frombuffer(take(cols * rank * item), dtype=wire).reshape(cols, rank).astype(dtype)
         result = LowRankPayload(shape, dtype, p, q)
     if body:
         raise ValueError(f"data has {len(body)} trailing bytes")
