@@ -417,6 +417,9 @@ def test_declared_properties() -> None:
     # one global norm: d is the whole vector, so omega = min(1000/49, sqrt(1000)/7)
     glob = C.qsgd(x, 4, None, seed=0)
     assert glob.bucket == 1000 and glob.norms.size == 1
+    huge = C.qsgd(x, 4, 2**62, seed=0)  # a bucket longer than x is one bucket
+    np.testing.assert_array_equal(huge.packed, glob.packed)
+    assert huge.bucket == 1000 and C.QSGD(4, 2**62).payload_bits(x.shape, np.float64) == huge.bits
     assert glob.omega == pytest.approx(min(1000 / 49, math.sqrt(1000) / 7))
     assert C.QSGD(4, None).payload_bits(x.shape, np.float64) == glob.bits
     assert C.TopK(density=0.013).payload_bits((1000,), np.float64) == header_bits(1, 1) + 13 * 96
@@ -505,6 +508,10 @@ def test_argument_errors(backend: str) -> None:
         C.qsgd(x, 4, 0)
     with pytest.raises(ValueError, match="x is empty"):
         C.topk(np.array([]), 1)
+    with pytest.raises(
+        ValueError, match="x must be an array of at least 1 dimension, got a scalar"
+    ):
+        C.qsgd(3.0)
     with pytest.raises(TypeError, match="x must hold real numbers, got dtype complex128"):
         C.qsgd(x + 1j)
     with pytest.raises(ValueError, match=r"seed must be in \[0, 2\*\*64\), got -1"):

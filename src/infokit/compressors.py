@@ -72,6 +72,8 @@ def _as_real(x: Any, name: str = "x") -> np.ndarray:
         raise TypeError(f"{name} must be a real array: {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array of at least 1 dimension, got a scalar")
     if arr.size == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
@@ -587,7 +589,8 @@ def qsgd(
     b = check_positive_int(bits, "bits")
     if not 2 <= b <= 8:
         raise ValueError(f"bits must be in [2, 8], got {b}")
-    bk = arr.size if bucket is None else check_positive_int(bucket, "bucket")
+    # A bucket longer than the array is one bucket of the whole array.
+    bk = arr.size if bucket is None else min(check_positive_int(bucket, "bucket"), arr.size)
     s = _seed64(seed)
     kernel = _kernel("qsgd_encode", arr.dtype, backend)
     norms, packed = kernel(arr.reshape(-1), bk, b, s, get_num_threads())
@@ -729,7 +732,7 @@ class QSGD(Compressor):
 
     def payload_bits(self, shape: tuple[int, ...], dtype: Any = np.float32) -> int:
         shp, n, item = _shape_size(shape, dtype)
-        bucket = n if self.bucket is None else self.bucket
+        bucket = n if self.bucket is None else min(self.bucket, n)
         n_buckets = -(-n // bucket)
         return _header_bits(shp, 2) + 8 * item * n_buckets + 8 * ((n * self.bits + 7) // 8)
 

@@ -96,6 +96,7 @@ def qsgd_encode(
         raise ValueError("invalid arguments to the qsgd_encode kernel")
     _check_finite(x, "x")
     n = x.size
+    bucket = min(bucket, n)
     s = (1 << (bits - 1)) - 1
     norms = _bucket_norms(x, bucket)
     per_element = np.repeat(norms.astype(np.float64), bucket)[:n]
@@ -128,6 +129,7 @@ def qsgd_decode(
     del n_threads
     if n < 1 or bucket < 1 or not 2 <= bits <= 8:
         raise ValueError("invalid arguments to the qsgd_decode kernel")
+    bucket = min(bucket, n)
     if norms.size != -(-n // bucket) or packed.size != (n * bits + 7) // 8:
         raise ValueError("norms and packed must match n, bucket and bits")
     if not (np.isfinite(norms).all() and (norms >= 0).all()):

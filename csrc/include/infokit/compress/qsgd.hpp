@@ -189,6 +189,7 @@ template <class T>
 Status qsgd_encode(const T* x, std::size_t n, std::size_t bucket, int bits, std::uint64_t seed,
                    T* norms, std::uint8_t* packed, int n_threads) {
   if (n == 0 || bucket == 0 || bits < 2 || bits > 8) return Status::bad_input;
+  bucket = std::min(bucket, n);  // one bucket either way; keeps lcm(8, bucket) from overflowing
   const std::uint32_t s = (1u << (bits - 1)) - 1u;
   const std::uint32_t sign_bit = 1u << (bits - 1);
   const std::size_t unit = detail::qsgd_unit(bucket);
@@ -254,6 +255,7 @@ template <class T>
 Status qsgd_decode(const T* norms, const std::uint8_t* packed, std::size_t n, std::size_t bucket,
                    int bits, T* out, int n_threads) {
   if (n == 0 || bucket == 0 || bits < 2 || bits > 8) return Status::bad_input;
+  bucket = std::min(bucket, n);
   const std::size_t n_buckets = (n + bucket - 1) / bucket;
   for (std::size_t b = 0; b < n_buckets; ++b)
     if (!(norms[b] >= T(0)) || !std::isfinite(norms[b])) return Status::bad_input;
