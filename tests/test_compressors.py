@@ -117,7 +117,10 @@ def test_topk_large_inputs_ties_and_fallbacks() -> None:
     misleading = np.ones(n)
     misleading[:: n // 2**14] = 10.0  # exactly the strided sample is large
     flat = np.full(n, 3.0)  # every entry is a candidate
-    for x, k in [(ties, 5000), (ties, 70_000), (misleading, 20_000), (flat, 10)]:
+    subnormal = (rng.random(n) * 1e-40).astype(np.float32)  # keys below the smallest normal
+    subnormal64 = rng.random(n) * 1e-310
+    cases = [(ties, 5000), (ties, 70_000), (misleading, 20_000), (flat, 10)]
+    for x, k in [*cases, (subnormal, 3000), (subnormal64, 3000), (ties.astype(float), 4000)]:
         for b in ("cpp", "numpy"):
             np.testing.assert_array_equal(C.topk(x, k, backend=b).indices, stable_topk(x, k))
     x = rng.standard_normal(n)

@@ -16,6 +16,20 @@ top-k, QSGD and random-k run in C++ kernels (one or two fused passes, ``infokit.
 same bits on any thread count) with numpy twins; PowerSGD is BLAS matrix products and a QR in
 numpy (its threads follow ``infokit.threads`` through threadpoolctl). Randomness comes from a
 counter-based generator keyed by ``seed``, so a seed fixes the output on every backend.
+
+Examples
+--------
+>>> import numpy as np
+>>> from infokit import compressors as C
+>>> g = np.random.default_rng(0).standard_normal(10_000).astype(np.float32)
+>>> p = C.qsgd(g, bits=4, bucket=128, seed=0)
+>>> p.bits, p.bits_per_element, p.unbiased   # 4 bits + a float32 norm per 128 + header
+(42784, 4.2784, True)
+>>> C.topk(g, density=0.01).bits             # 100 × (32-bit index + float32) + header
+6592
+>>> ef = C.ErrorFeedback(C.TopK(density=0.01))
+>>> sent = ef.step(g)                        # g + 0 = sent.decode() + ef.residual, exactly
+>>> print(C.report(g, sent))                 # doctest: +SKIP
 """
 
 from __future__ import annotations

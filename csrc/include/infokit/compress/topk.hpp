@@ -156,35 +156,46 @@ Status topk_impl(const T* x, T* residual, std::size_t n, std::size_t k, std::int
   return Status::ok;
 }
 
-// Whether any of the 16 entries at p has !(|p[j]| < bound): |x| >= bound, or NaN. SSE2 where
-// available (the compiler turns the portable loop into a scalar max chain), else portable.
-inline bool any_reaches16(const float* p, float bound) {
+// Bit j set when entry p[j] (of 16) may have a key >= floor_key. Integer compares on the keys,
+// so the test is immune to denormals-are-zero modes. For float the mask is exact; for double it
+// compares the high 32 bits only (SSE2 has no 64-bit compare), a superset that the caller
+// narrows with the exact key. Keys are < 2^31 (float) or their high halves are, so signed
+// compares are correct.
+inline unsigned reach_mask16(const float* p, std::uint32_t floor_key) {
 #if defined(__SSE2__)
-  const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF));
-  const __m128 b = _mm_set1_ps(bound);
-  __m128 hit = _mm_cmpnlt_ps(_mm_and_ps(_mm_loadu_ps(p), abs_mask), b);
-  for (int j = 4; j < 16; j += 4)
-    hit = _mm_or_ps(hit, _mm_cmpnlt_ps(_mm_and_ps(_mm_loadu_ps(p + j), abs_mask), b));
-  return _mm_movemask_ps(hit) != 0;
+  const __m128i magnitude = _mm_set1_epi32(0x7FFFFFFF);
+  const __m128i below = _mm_set1_epi32(static_cast<std::int32_t>(floor_key) - 1);
+  unsigned mask = 0;
+  for (int j = 0; j < 4; ++j) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 4 * j));
+    const __m128i hit = _mm_cmpgt_epi32(_mm_and_si128(v, magnitude), below);
+    mask |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(hit))) << (4 * j);
+  }
+  return mask;
 #else
-  bool hit = false;
-  for (int j = 0; j < 16; ++j) hit |= !(std::fabs(p[j]) < bound);
-  return hit;
+  unsigned mask = 0;
+  for (int j = 0; j < 16; ++j) mask |= static_cast<unsigned>(abs_key(p[j]) >= floor_key) << j;
+  return mask;
 #endif
 }
 
-inline bool any_reaches16(const double* p, double bound) {
+inline unsigned reach_mask16(const double* p, std::uint64_t floor_key) {
 #if defined(__SSE2__)
-  const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
-  const __m128d b = _mm_set1_pd(bound);
-  __m128d hit = _mm_cmpnlt_pd(_mm_and_pd(_mm_loadu_pd(p), abs_mask), b);
-  for (int j = 2; j < 16; j += 2)
-    hit = _mm_or_pd(hit, _mm_cmpnlt_pd(_mm_and_pd(_mm_loadu_pd(p + j), abs_mask), b));
-  return _mm_movemask_pd(hit) != 0;
+  const __m128i magnitude = _mm_set1_epi64x(0x7FFFFFFFFFFFFFFFLL);
+  const __m128i below = _mm_set1_epi32(static_cast<std::int32_t>(floor_key >> 32) - 1);
+  unsigned mask = 0;
+  for (int j = 0; j < 8; ++j) {
+    const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * j)),
+                                    magnitude);
+    const __m128i high = _mm_shuffle_epi32(v, _MM_SHUFFLE(3, 1, 3, 1));  // [hi0, hi1, hi0, hi1]
+    const int hit = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(high, below))) & 3;
+    mask |= static_cast<unsigned>(hit) << (2 * j);
+  }
+  return mask;
 #else
-  bool hit = false;
-  for (int j = 0; j < 16; ++j) hit |= !(std::fabs(p[j]) < bound);
-  return hit;
+  unsigned mask = 0;
+  for (int j = 0; j < 16; ++j) mask |= static_cast<unsigned>(abs_key(p[j]) >= floor_key) << j;
+  return mask;
 #endif
 }
 
@@ -213,8 +224,6 @@ bool topk_sampled(const T* x, T* residual, std::size_t n, std::size_t k, std::in
   std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
                    std::greater<U>());
   const U floor_key = std::min<U>(sample[rank], AbsKey<T>::kNonFinite);
-  T floor_value;  // the value whose key is floor_key: |x| >= floor_value <=> key >= floor_key
-  std::memcpy(&floor_value, &floor_key, sizeof(T));
 
   const int nt = threads_for(n, n_threads, std::size_t{1} << 16);
   const double expected = static_cast<double>(rank + 1) / kSample * static_cast<double>(n);
@@ -240,7 +249,7 @@ bool topk_sampled(const T* x, T* residual, std::size_t n, std::size_t k, std::in
       }
     };
     std::size_t i = lo;
-    // Blocks of 16: a branch-free SIMD test skips the blocks without a candidate.
+    // Blocks of 16: a SIMD test gives the lanes that may hold a candidate; only those are visited.
     alignas(16) T block[16];
     for (; i + 16 <= hi && idx.size() < cap; i += 16) {
       const T* p = x + i;
@@ -248,8 +257,8 @@ bool topk_sampled(const T* x, T* residual, std::size_t n, std::size_t k, std::in
         for (std::size_t j = 0; j < 16; ++j) block[j] = value(i + j);
         p = block;
       }
-      if (any_reaches16(p, floor_value))
-        for (std::size_t j = 0; j < 16; ++j) visit(i + j);
+      for (unsigned mask = reach_mask16(p, floor_key); mask != 0; mask &= mask - 1)
+        visit(i + static_cast<std::size_t>(__builtin_ctz(mask)));
     }
     if (idx.size() >= cap) {
       overflow[tt] = 1;
