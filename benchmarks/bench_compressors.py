@@ -131,10 +131,19 @@ def main() -> None:
             f"warm-up; {platform.machine()}, {os.cpu_count()} CPUs, Python "
             f"{sys.version.split()[0]}, numpy {np.__version__}, {peer}. Load average before: "
             f"{load_before}; after: {load_after}. Ratios are to ``x.copy()`` timed in the same "
-            "loop (it allocates, so it includes the page faults of a fresh 40 MB buffer, as "
-            "every contender returning new arrays does). Target: top-k and QSGD encode <= 2.",
+            "loop (it allocates its result, as every contender returning new arrays does). "
+            "Target: top-k and QSGD encode <= 2.",
             "",
             table(rows),
+            "",
+            "Wall and CPU times are both medians; on this shared machine a call longer than a "
+            "scheduler slice waits for a core, so wall ratios of long calls drift with the load, "
+            "and two OpenMP threads often wait for each other (the 2-thread CPU column counts "
+            "their spinning). top-k: strided sample -> floor -> one SIMD-filtered read of x -> "
+            "exact selection among ~1.4 k candidates. QSGD: per 128-entry bucket, norm then 8 "
+            "codes per packed word, counter-based dither, AVX-512/AVX2/baseline clones with "
+            "identical bits. random-k sends no indices (Floyd's sampling from the seed), so its "
+            "encode is a gather of k values. Error feedback adds a residual read and write.",
             "",
         ]
     )
