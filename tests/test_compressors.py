@@ -468,6 +468,56 @@ def test_report_numbers() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Expected errors and L-GreCo tables
+# ---------------------------------------------------------------------------------------------
+
+
+def test_expected_error_closed_forms(backend: str) -> None:
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal(512) * rng.exponential(1.0, 512)
+    total = float(x @ x)
+    top = C.topk(x, 40)
+    assert C.expected_error(x, C.TopK(k=40)) == pytest.approx(
+        float(np.sum((top.decode() - x) ** 2))
+    )
+    assert C.expected_error(x, C.RandK(k=64)) == pytest.approx((512 / 64 - 1) * total)
+    q = C.QSGD(bits=3, bucket=64)
+    draws = np.stack([C.qsgd(x, 3, 64, seed=t).decode() for t in range(1500)])
+    mse = float(np.mean(np.sum((draws - x) ** 2, axis=1)))
+    expected = C.expected_error(x, q)
+    assert mse == pytest.approx(expected, rel=0.06)
+    assert expected <= C.qsgd(x, 3, 64, seed=0).omega * total
+    M = rng.standard_normal((16, 32))
+    p = C.powersgd(M, 3, seed=5)
+    assert C.expected_error(M, C.PowerSGD(3), seed=5) == pytest.approx(
+        float(np.sum((p.decode() - M) ** 2))
+    )
+    with pytest.raises(TypeError, match="compressor must be a TopK, RandK, QSGD or PowerSGD"):
+        C.expected_error(x, "topk")  # type: ignore[arg-type]
+
+
+def test_error_tables_drive_the_lgreco_allocation() -> None:
+    rng = np.random.default_rng(18)
+    layers = [rng.standard_normal(400) * scale for scale in (0.1, 1.0, 5.0)]
+    candidates = [C.TopK(density=0.02), C.TopK(density=0.1), C.QSGD(2, 64), C.QSGD(4, 64)]
+    tables = [C.error_table(g, candidates) for g in layers]
+    for t, g in zip(tables, layers, strict=True):
+        assert [int(b) for b in t.bits] == [c.payload_bits(g.shape, g.dtype) for c in candidates]
+    budget = int(sum(t.bits[1] for t in tables))
+    alloc = infokit.lowrank.allocate_ranks(
+        [t.errors for t in tables], [t.bits for t in tables], budget
+    )
+    # brute force over all 4^3 choices
+    best = min(
+        (sum(t.errors[c] for t, c in zip(tables, combo, strict=True)), combo)
+        for combo in np.ndindex(4, 4, 4)
+        if sum(t.bits[c] for t, c in zip(tables, combo, strict=True)) <= budget
+    )
+    assert alloc.total_error == pytest.approx(best[0])
+    assert tuple(alloc.levels) == best[1]
+
+
+# ---------------------------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------------------------
 

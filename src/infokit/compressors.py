@@ -10,7 +10,9 @@ Each compressor also declares whether it is unbiased (``E[decode(encode(x))] = x
 constant: ``omega`` for unbiased ones, ``E‖C(x) − x‖² <= omega · ‖x‖²``, and ``delta`` for
 contractive ones, ``‖C(x) − x‖² <= (1 − delta) · ‖x‖²``: the two classes of compressors
 SCALLION and SCAFCOM (P56) are analysed under. L-GreCo (P26) chooses k, bits or ranks per
-layer from such size/error tables (see :func:`infokit.lowrank.allocate_ranks`).
+layer from size/error tables: :func:`error_table` gives each candidate's exact bits and its
+expected squared error in closed form (:func:`expected_error`), ready for
+:func:`infokit.lowrank.allocate_ranks`.
 
 top-k, QSGD and random-k run in C++ kernels (one or two fused passes, ``infokit.threads``,
 same bits on any thread count) with numpy twins; PowerSGD is BLAS matrix products and a QR in
@@ -53,6 +55,7 @@ __all__ = [
     "Compressor",
     "CompressorReport",
     "ErrorFeedback",
+    "ErrorTable",
     "LowRankPayload",
     "Payload",
     "PowerSGD",
@@ -60,6 +63,8 @@ __all__ = [
     "RandK",
     "SparsePayload",
     "TopK",
+    "error_table",
+    "expected_error",
     "from_bytes",
     "powersgd",
     "qsgd",
@@ -851,6 +856,80 @@ class ErrorFeedback:
             self._residual = acc - payload.decode(backend=self.backend)
         self._last = payload
         return payload
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected errors and per-layer tables (L-GreCo)
+# ---------------------------------------------------------------------------------------------
+
+
+def expected_error(x: Any, compressor: Compressor, *, seed: Any = None) -> float:
+    """``E‖C(x) − x‖²`` in closed form (accumulated in double), for choosing a compression level.
+
+    - TopK: ``‖x‖² − Σ_{i∈top-k} x_i²`` (deterministic).
+    - RandK: ``(d/k − 1) ‖x‖²`` exactly.
+    - QSGD: ``Σ_i (N_b/s)² f_i (1 − f_i)`` with ``f_i = frac(s|x_i|/N_b)``, the variance of the
+      stochastic rounding of each entry, N_b its bucket's stored norm: the exact expectation,
+      never above the bound ``omega ‖x‖²``.
+    - PowerSGD: the squared error of one step (deterministic given ``seed``).
+
+    O(d) (top-k: one selection; PowerSGD: one step).
+    """
+    arr = _as_real(x)
+    flat = arr.reshape(-1).astype(np.float64)
+    total = float(flat @ flat)
+    if isinstance(compressor, TopK):
+        kept = topk(arr, compressor.k, density=compressor.density).values.astype(np.float64)
+        return max(total - float(kept @ kept), 0.0)
+    if isinstance(compressor, RandK):
+        k = _count(compressor.k, compressor.density, arr.size)
+        return (arr.size / k - 1.0) * total
+    if isinstance(compressor, QSGD):
+        _check_finite(arr, "x")
+        b = check_positive_int(compressor.bits, "bits")
+        if not 2 <= b <= 8:
+            raise ValueError(f"bits must be in [2, 8], got {b}")
+        bucket = arr.size if compressor.bucket is None else compressor.bucket
+        bucket = min(check_positive_int(bucket, "bucket"), arr.size)
+        s = (1 << (b - 1)) - 1
+        norms = _reference._bucket_norms(arr.reshape(-1), bucket).astype(np.float64)
+        step = np.repeat(norms / s, bucket)[: arr.size]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(step > 0, np.abs(flat) / step, 0.0)
+        frac = ratio - np.floor(ratio)
+        return float(np.sum(step**2 * frac * (1.0 - frac)))
+    if isinstance(compressor, PowerSGD):
+        rec = compressor.encode(arr, seed=seed).decode().astype(np.float64).reshape(-1)
+        return float(np.sum((rec - flat) ** 2))
+    raise TypeError(
+        f"compressor must be a TopK, RandK, QSGD or PowerSGD, got {type(compressor).__name__}"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorTable:
+    """One layer's options: ``compressors[i]`` costs ``bits[i]`` and gives ``errors[i]``.
+
+    Feed the tables of all layers to :func:`infokit.lowrank.allocate_ranks` as
+    ``curves=[t.errors for t in tables], sizes=[t.bits for t in tables]`` to choose one option
+    per layer within a total bit budget (L-GreCo, P26).
+    """
+
+    compressors: tuple[Compressor, ...]
+    errors: np.ndarray
+    bits: np.ndarray
+
+
+def error_table(x: Any, compressors: Any, *, seed: Any = None) -> ErrorTable:
+    """Expected squared error (:func:`expected_error`) and exact payload bits of each candidate
+    compressor on one layer's array ``x``. O(d) per candidate."""
+    arr = _as_real(x)
+    cands = tuple(compressors)
+    if not cands or not all(isinstance(c, Compressor) for c in cands):
+        raise TypeError("compressors must be a non-empty sequence of TopK, RandK, QSGD, PowerSGD")
+    errors = np.array([expected_error(arr, c, seed=seed) for c in cands])
+    bits = np.array([c.payload_bits(arr.shape, arr.dtype) for c in cands], dtype=np.int64)
+    return ErrorTable(cands, errors, bits)
 
 
 # ---------------------------------------------------------------------------------------------
