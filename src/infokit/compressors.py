@@ -600,7 +600,8 @@ def qsgd(
     Notes
     -----
     One fused pass per bucket (norm in double, then codes packed while the bucket is in cache);
-    O(d). Norms are stored rounded up so no level clips. NaN or inf raise ValueError.
+    O(d). Norms are stored rounded up so no level clips. The dither u_i is a 32-bit uniform
+    (a multiple of 2^-32), so the bias is below 2^-32 of a level. NaN or inf raise ValueError.
     Alistarh et al., "QSGD: communication-efficient SGD via gradient quantization and encoding",
     NeurIPS 2017; P26, P56.
     """
