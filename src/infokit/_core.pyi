@@ -363,3 +363,17 @@ def losses_softmax_grad(
     dbias: npt.NDArray[np.float64] | None,
     n_threads: int = 1,
 ) -> float: ...
+
+# --- pvq: pyramid vector quantization (csrc/include/infokit/pvq, register_pvq.cpp) -----------
+# Tables hold V(n, k) for n <= N, k <= K, saturated at 2^64 - 1; (N + 1)(K + 1) <= 2^22.
+# encode/decode need V(N, K) < 2^64 and raise ValueError naming the first bad row.
+def pvq_size_table(N: int, K: int) -> npt.NDArray[np.uint64]: ...
+def pvq_encode(
+    pulses: npt.NDArray[np.int32] | npt.NDArray[np.int64], K: int, n_threads: int = 1
+) -> npt.NDArray[np.uint64]: ...
+def pvq_decode(
+    indices: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
+) -> npt.NDArray[np.int32]: ...
+def pvq_search(
+    x: npt.NDArray[np.float32] | npt.NDArray[np.float64], K: int, n_threads: int = 1
+) -> npt.NDArray[np.int32]: ...
