@@ -212,6 +212,8 @@ def encode(vectors: Any, K: int | None = None, *, backend: str = "auto") -> Any:
 def _as_indices(indices: Any) -> tuple[list[int] | np.ndarray, bool]:
     """Indices as a 1-D int array or a list of Python ints; and whether a scalar came."""
     if isinstance(indices, numbers.Integral) and not isinstance(indices, bool):
+        if indices < 0:
+            raise ValueError(f"indices must be >= 0, got {int(indices)}")
         return [int(indices)], True
     try:
         a = np.asarray(indices)
