@@ -20,9 +20,15 @@
 // encode/decode require table[N][K] != kSaturated (the binding checks); then every V(n, k) with
 // n <= N, k <= K is below 2^64 too (V grows in n, and in k for n >= 1) and no sum overflows.
 //
-// Bounds: encode checks each row (every |x_j| no more than the pulses left, and exactly K in all)
-// before reading the table with it; decode checks index < V(N, K). A bad row is reported (the
-// first one), written as zeros, and nothing outside the buffers is touched. Nothing here throws.
+// Bounds: encode clamps a magnitude larger than the pulses left to them (the row is then marked
+// bad), so the pulses left never go negative and every table read is in range; decode checks
+// index < V(N, K), which keeps every step inside the tables (the RFC's invariant i < V(n, k)).
+// A bad row is reported (the first one) and written as index 0 / zeros; nothing outside the
+// buffers is touched.
+// Nothing here throws except the Codebook's allocation (std::bad_alloc), made in the binding.
+//
+// Speed: the derived counts are tabulated once per call, the sign is applied without a branch,
+// and rows go G = 4 at a time so that their independent chains of table reads overlap.
 #pragma once
 
 #include <algorithm>
@@ -30,6 +36,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "infokit/parallel.hpp"
 
@@ -55,30 +62,41 @@ inline void size_table(std::size_t N, std::size_t K, std::uint64_t* table) {
   }
 }
 
-// Read-only view of a table with the two derived counts of the enumeration.
+// The two derived counts of the enumeration, tabulated from a V table whose V(N, K) < 2^64:
+//   nonnegative(n, k) = (V(n-1, k) + V(n, k)) / 2   (first coordinate >= 0),
+//   below(n, r)       = (V(n, r) - V(n-1, r)) / 2   (first coordinate > 0, r pulses).
+// Rows n = 1 .. N; each below row starts with kPad zeros standing for r = -kPad .. -1, so that the
+// decoder's unrolled look-back below(n, k - t), t < kPad, never leaves the table and reads 0 there.
 class Codebook {
  public:
+  static constexpr std::size_t kPad = 4;
+
   Codebook(const std::uint64_t* table, std::size_t N, std::size_t K)
-      : table_(table), width_(K + 1), N_(N), K_(K) {}
+      : N_(N), K_(K), width_(K + 1), total_(table[N * (K + 1) + K]),
+        nonneg_((N + 1) * width_, 0), below_((N + 1) * (width_ + kPad), 0) {
+    for (std::size_t n = 1; n <= N; ++n) {
+      const std::uint64_t* whole = table + n * width_;
+      const std::uint64_t* rest = whole - width_;
+      for (std::size_t k = 0; k <= K; ++k) {
+        nonneg_[n * width_ + k] = rest[k] + (whole[k] - rest[k]) / 2;  // no overflow
+        below_[n * (width_ + kPad) + kPad + k] = (whole[k] - rest[k]) / 2;
+      }
+    }
+  }
 
   std::size_t N() const { return N_; }
   std::size_t K() const { return K_; }
-  std::uint64_t size(std::size_t n, std::size_t k) const { return table_[n * width_ + k]; }
-  std::uint64_t total() const { return size(N_, K_); }
-
-  // Codewords of n dimensions and k pulses whose first coordinate is >= 0 (n >= 1).
-  std::uint64_t nonnegative(std::size_t n, std::size_t k) const {
-    const std::uint64_t whole = size(n, k), rest = size(n - 1, k);
-    return rest + (whole - rest) / 2;  // = (rest + whole) / 2 without overflow
-  }
-  // Codewords of n dimensions and r pulses whose first coordinate is > 0 (n >= 1).
-  std::uint64_t below(std::size_t n, std::size_t r) const {
-    return (size(n, r) - size(n - 1, r)) / 2;
+  std::uint64_t total() const { return total_; }  // V(N, K)
+  const std::uint64_t* nonnegative_row(std::size_t n) const { return nonneg_.data() + n * width_; }
+  // below_row(n)[r] = below(n, r) for r in [-kPad, K] (0 for r < 0).
+  const std::uint64_t* below_row(std::size_t n) const {
+    return below_.data() + n * (width_ + kPad) + kPad;
   }
 
  private:
-  const std::uint64_t* table_;
-  std::size_t width_, N_, K_;
+  std::size_t N_, K_, width_;
+  std::uint64_t total_;
+  std::vector<std::uint64_t> nonneg_, below_;
 };
 
 namespace detail {
@@ -91,57 +109,88 @@ std::uint64_t magnitude(P v) {
                : static_cast<std::uint64_t>(v);
 }
 
-// Index of one row, or false when the row's L1 norm is not K.
-template <class P>
-bool encode_row(const Codebook& cb, const P* x, std::uint64_t* index) {
-  std::uint64_t i = 0;
-  std::size_t k = cb.K();
-  const std::size_t N = cb.N();
-  for (std::size_t j = 0; j < N; ++j) {
-    const std::uint64_t v = magnitude(x[j]);
-    if (v > k) return false;  // more pulses than are left: L1 norm above K
-    const std::size_t n = N - j;
-    if (x[j] < 0) i += cb.nonnegative(n, k);
-    k -= static_cast<std::size_t>(v);
-    i += cb.below(n, k);
-  }
-  if (k != 0) return false;  // L1 norm below K
-  *index = i;
-  return true;
-}
+// Rows are worked on G at a time, coordinate by coordinate: the G index computations are
+// independent chains, so the CPU overlaps them instead of waiting on one chain's table reads.
+inline constexpr std::size_t kGroup = 4;
 
-// The RFC 6716 decoder for one index < V(N, K).
-template <class P>
-void decode_row(const Codebook& cb, std::uint64_t i, P* x) {
-  std::size_t k = cb.K();
+// Indices of G rows by the closed form, branch-free per coordinate; ok[g] says whether row g is
+// a codeword. A magnitude larger than the pulses left is clamped to them (so the table reads
+// stay in bounds) and marks the row bad; so does a row that ends with pulses left.
+template <std::size_t G, class P>
+void encode_group(const Codebook& cb, const P* const* x, std::uint64_t* out, bool* ok) {
+  std::uint64_t i[G];
+  std::size_t k[G];
+  bool bad[G];
+  for (std::size_t g = 0; g < G; ++g) i[g] = 0, k[g] = cb.K(), bad[g] = false;
   const std::size_t N = cb.N();
   for (std::size_t j = 0; j < N; ++j) {
     const std::size_t n = N - j;
-    const std::uint64_t p = cb.nonnegative(n, k);
-    const bool negative = i >= p;
-    if (negative) i -= p;
-    std::size_t r = k;
-    while (cb.below(n, r) > i) --r;  // below(n, 0) = 0 stops it
-    const P v = static_cast<P>(k - r);
-    x[j] = negative ? static_cast<P>(-v) : v;
-    i -= cb.below(n, r);
-    k = r;
+    const std::uint64_t* nonneg = cb.nonnegative_row(n);
+    const std::uint64_t* below = cb.below_row(n);
+    for (std::size_t g = 0; g < G; ++g) {
+      const P value = x[g][j];
+      const std::uint64_t negative_mask = std::uint64_t{0} - static_cast<std::uint64_t>(value < 0);
+      i[g] += nonneg[k[g]] & negative_mask;
+      const std::uint64_t v = magnitude(value);
+      bad[g] |= v > k[g];
+      k[g] -= v > k[g] ? k[g] : static_cast<std::size_t>(v);
+      i[g] += below[k[g]];
+    }
+  }
+  for (std::size_t g = 0; g < G; ++g) {
+    ok[g] = !bad[g] && k[g] == 0;
+    out[g] = ok[g] ? i[g] : 0;
   }
 }
 
-// Runs row(r) -> bool for every row on up to n_threads threads; the first failing row or -1.
-template <class Row>
-std::int64_t for_rows(std::size_t m, int n_threads, Row&& row) {
-  const int nt = threads_for(m, n_threads, kEnumGrain);
+// G codewords of indices < V(N, K), by the RFC 6716 steps. The magnitude is the number of
+// r in (k - |x_j|, k] with below(n, r) > i (below grows with r); the first kPad candidates are
+// counted without branches, larger magnitudes (rare) continue in a loop.
+template <std::size_t G, class P>
+void decode_group(const Codebook& cb, const std::uint64_t* indices, P* const* x) {
+  std::uint64_t i[G];
+  std::size_t k[G];
+  for (std::size_t g = 0; g < G; ++g) i[g] = indices[g], k[g] = cb.K();
+  const std::size_t N = cb.N();
+  for (std::size_t j = 0; j < N; ++j) {
+    const std::size_t n = N - j;
+    const std::uint64_t* nonneg = cb.nonnegative_row(n);
+    const std::uint64_t* below = cb.below_row(n);
+    for (std::size_t g = 0; g < G; ++g) {
+      const std::uint64_t p = nonneg[k[g]];
+      const bool negative = i[g] >= p;
+      i[g] -= p & (std::uint64_t{0} - static_cast<std::uint64_t>(negative));
+      const std::uint64_t* b = below + k[g];  // b[-t] = below(n, k - t), 0 for k - t < 0
+      const std::uint64_t b0 = b[0], b1 = b[-1], b2 = b[-2], b3 = b[-3], ig = i[g];
+      const std::uint64_t a0 = b0 > ig, a1 = b1 > ig, a2 = b2 > ig, a3 = b3 > ig;
+      std::size_t v = static_cast<std::size_t>(a0 + a1 + a2 + a3);
+      // below(n, k - v) is the first b[-t] <= i, hence the largest of those (b falls with t):
+      // taken from the values at hand (masks, no branches) rather than by one more read.
+      std::uint64_t start = std::max(std::max(b0 & (a0 - 1), b1 & (a1 - 1)),
+                                     std::max(b2 & (a2 - 1), b3 & (a3 - 1)));
+      if (v == Codebook::kPad) {
+        // b[-t] for t = k is below(n, 0) = 0, which stops the loop at t <= k.
+        while (b[-static_cast<std::ptrdiff_t>(v)] > ig) ++v;
+        start = b[-static_cast<std::ptrdiff_t>(v)];
+      }
+      k[g] -= v;
+      i[g] = ig - start;
+      const P sign_mask = static_cast<P>(-static_cast<P>(negative));  // 0 or -1
+      x[g][j] = static_cast<P>((static_cast<P>(v) ^ sign_mask) - sign_mask);
+    }
+  }
+}
+
+// Runs body(begin, end) -> first bad row in [begin, end) or -1, over [0, m) on up to n_threads
+// threads; the first bad row overall or -1.
+template <class Body>
+std::int64_t for_row_ranges(std::size_t m, int n_threads, Body&& body) {
+  const int parts = std::min(threads_for(m, n_threads, kEnumGrain), 64);
   std::int64_t first_bad[64];
-  const int parts = std::min(nt, 64);
   parallel_for(parts, parts, [&](std::int64_t part) {
     const auto [b, e] =
         part_range(m, static_cast<std::size_t>(parts), static_cast<std::size_t>(part));
-    std::int64_t bad = -1;
-    for (std::size_t r = b; r < e; ++r)
-      if (!row(r) && bad < 0) bad = static_cast<std::int64_t>(r);
-    first_bad[part] = bad;
+    first_bad[part] = body(b, e);
   });
   for (int part = 0; part < parts; ++part)
     if (first_bad[part] >= 0) return first_bad[part];
@@ -150,17 +199,32 @@ std::int64_t for_rows(std::size_t m, int n_threads, Row&& row) {
 
 }  // namespace detail
 
+static_assert(Codebook::kPad == 4, "decode_group unrolls exactly kPad look-backs");
+
 // indices[r] = RFC 6716 index of pulses[r, :] (m rows of N, C order). Rows whose L1 norm is not K
 // get index 0. Returns the first such row, or -1 when all are codewords.
 template <class P>
 std::int64_t encode(const P* pulses, std::size_t m, const Codebook& cb, std::uint64_t* indices,
                     int n_threads) {
   const std::size_t N = cb.N();
-  return detail::for_rows(m, n_threads, [&](std::size_t r) {
-    std::uint64_t i = 0;
-    const bool ok = detail::encode_row(cb, pulses + r * N, &i);
-    indices[r] = ok ? i : 0;
-    return ok;
+  return detail::for_row_ranges(m, n_threads, [&](std::size_t begin, std::size_t end) {
+    constexpr std::size_t G = detail::kGroup;
+    std::int64_t bad = -1;
+    bool ok[G];
+    std::size_t r = begin;
+    for (; r + G <= end; r += G) {
+      const P* group[G];
+      for (std::size_t g = 0; g < G; ++g) group[g] = pulses + (r + g) * N;
+      detail::encode_group<G>(cb, group, indices + r, ok);
+      for (std::size_t g = 0; g < G; ++g)
+        if (!ok[g] && bad < 0) bad = static_cast<std::int64_t>(r + g);
+    }
+    for (; r < end; ++r) {
+      const P* row = pulses + r * N;
+      detail::encode_group<1>(cb, &row, indices + r, ok);
+      if (!ok[0] && bad < 0) bad = static_cast<std::int64_t>(r);
+    }
+    return bad;
   });
 }
 
@@ -171,14 +235,33 @@ std::int64_t decode(const std::uint64_t* indices, std::size_t m, const Codebook&
                     int n_threads) {
   const std::size_t N = cb.N();
   const std::uint64_t total = cb.total();
-  return detail::for_rows(m, n_threads, [&](std::size_t r) {
-    P* x = pulses + r * N;
-    if (indices[r] >= total) {
-      std::fill(x, x + N, P{0});
-      return false;
+  return detail::for_row_ranges(m, n_threads, [&](std::size_t begin, std::size_t end) {
+    std::int64_t bad = -1;
+    std::uint64_t group_indices[detail::kGroup];
+    P* group[detail::kGroup];
+    std::size_t filled = 0;
+    auto flush = [&]() {
+      if (filled == detail::kGroup) {
+        detail::decode_group<detail::kGroup>(cb, group_indices, group);
+      } else {
+        for (std::size_t g = 0; g < filled; ++g)
+          detail::decode_group<1>(cb, group_indices + g, group + g);
+      }
+      filled = 0;
+    };
+    for (std::size_t r = begin; r < end; ++r) {
+      P* x = pulses + r * N;
+      if (indices[r] >= total) {
+        std::fill(x, x + N, P{0});
+        if (bad < 0) bad = static_cast<std::int64_t>(r);
+        continue;
+      }
+      group_indices[filled] = indices[r];
+      group[filled] = x;
+      if (++filled == detail::kGroup) flush();
     }
-    detail::decode_row(cb, indices[r], x);
-    return true;
+    flush();
+    return bad;
   });
 }
 
