@@ -189,6 +189,10 @@ def test_scalars_dtypes_and_inferred_k(backend):
     assert np.array_equal(pvq.encode(book.tolist()), expected)
     for idx in (expected.astype(np.int64), expected.astype(np.uint32), expected.tolist()):
         assert np.array_equal(pvq.decode(idx, 6, 5), book)
+    # Python ints past 2^63 in a list stay exact (np.asarray would turn the list into float64).
+    top = pvq.size(32, 22) - 1
+    assert top >= 2**63
+    assert pvq.encode(pvq.decode([1, top], 32, 22), 22).tolist() == [1, top]
     as_objects = np.array([int(v) for v in expected], dtype=object)
     assert np.array_equal(pvq.decode(as_objects, 6, 5), book)
     assert pvq.encode(np.zeros((0, 6), np.int64), 5).shape == (0,)
@@ -387,8 +391,12 @@ def test_bad_indices(backend):
         pvq.decode(-1, 3, 3)
     with pytest.raises(ValueError, match="indices must be >= 0, got -4"):
         pvq.decode(np.array([1, -4], dtype=object), 3, 3)
-    with pytest.raises(TypeError, match="indices must be integers, got dtype float64"):
+    with pytest.raises(TypeError, match="indices must be integers, got an element of type float"):
         pvq.decode([1.5], 3, 3)
+    with pytest.raises(TypeError, match="indices must be integers, got dtype float64"):
+        pvq.decode(np.array([1.0]), 3, 3)
+    with pytest.raises(TypeError, match="indices must be integers, got an element of type bool"):
+        pvq.decode([True], 3, 3)
     with pytest.raises(ValueError, match="indices must be a scalar or 1-D"):
         pvq.decode([[1]], 3, 3)
     with pytest.raises(ValueError, match="N must be >= 1, got 0"):

@@ -19,7 +19,7 @@ Paper: P44 (van der Ouderaa et al. 2024, "Pyramid Vector Quantization for LLMs")
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -210,15 +210,23 @@ def encode(vectors: Any, K: int | None = None, *, backend: str = "auto") -> Any:
 
 
 def _as_indices(indices: Any) -> tuple[list[int] | np.ndarray, bool]:
-    """Indices as a 1-D int array or a list of Python ints; and whether a scalar came."""
+    """Indices as a 1-D integer array or a list of Python ints; and whether a scalar came.
+
+    Integer arrays pass as they are; anything else (lists, object arrays) is read element by
+    element as Python ints, so indices beyond 2^63 never round-trip through float64."""
     if isinstance(indices, numbers.Integral) and not isinstance(indices, bool):
         if indices < 0:
             raise ValueError(f"indices must be >= 0, got {int(indices)}")
         return [int(indices)], True
-    try:
-        a = np.asarray(indices)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"indices must be integers: {exc}") from None
+    if isinstance(indices, np.ndarray) and indices.dtype.kind not in "iuO":
+        raise TypeError(f"indices must be integers, got dtype {indices.dtype}")
+    if isinstance(indices, np.ndarray) and indices.dtype.kind in "iu":
+        a = indices
+    else:
+        try:
+            a = np.asarray(indices, dtype=object)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"indices must be integers: {exc}") from None
     if a.ndim > 1:
         raise ValueError(f"indices must be a scalar or 1-D, got shape {a.shape}")
     single = a.ndim == 0
@@ -227,19 +235,15 @@ def _as_indices(indices: Any) -> tuple[list[int] | np.ndarray, bool]:
         if a.dtype.kind == "i" and a.size and int(a.min()) < 0:
             raise ValueError(f"indices must be >= 0, got {int(a.min())}")
         return a, single
-    if a.dtype == object:
-        values = a.tolist()
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-                raise TypeError(
-                    f"indices must be integers, got an element of type {type(v).__name__}"
-                )
-        out = [int(v) for v in values]
-        negative = [v for v in out if v < 0]
-        if negative:
-            raise ValueError(f"indices must be >= 0, got {negative[0]}")
-        return out, single
-    raise TypeError(f"indices must be integers, got dtype {a.dtype}")
+    values = a.tolist()
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"indices must be integers, got an element of type {type(v).__name__}")
+    out = [int(v) for v in values]
+    negative = [v for v in out if v < 0]
+    if negative:
+        raise ValueError(f"indices must be >= 0, got {negative[0]}")
+    return out, single
 
 
 def decode(indices: Any, N: int, K: int, *, backend: str = "auto") -> np.ndarray:
@@ -280,7 +284,10 @@ def decode(indices: Any, N: int, K: int, *, backend: str = "auto") -> np.ndarray
                     f"indices[{first}] = {values[first]} is out of range: "
                     f"must be < V(N, K) = {size(N, K)}"
                 )
-        array = np.ascontiguousarray(np.asarray(values).astype(np.uint64).reshape(-1))
+        array = np.ascontiguousarray(
+            np.array(values, dtype=np.uint64) if isinstance(values, list) else values,
+            dtype=np.uint64,
+        ).reshape(-1)
         if _backend.resolve(backend) == "cpp":
             out = _core().pvq_decode(array, N, K, n_threads=get_num_threads())
         else:
@@ -327,6 +334,8 @@ class Quantized:
         Bits per call outside the vectors: the quantizer's (lo, hi) as two float64.
     relative_error : float
         ``||x - reconstruction||_F / ||x||_F`` (0 for an all-zero input).
+    n_vectors : int
+        Number of vectors quantized.
     """
 
     pulses: np.ndarray
@@ -341,7 +350,7 @@ class Quantized:
     gain_bits: int
     metadata_bits: int
     relative_error: float
-    n_vectors: int = field(default=1)
+    n_vectors: int
 
     @property
     def bits_per_vector(self) -> int:
