@@ -156,11 +156,53 @@ def test_the_two_paths_agree_where_both_apply():
     k_fit = max(k for k in range(200) if pvq.size(32, k) < 2**64)
     book = random_codewords(np.random.default_rng(3), 200, 32, k_fit)
     fast = pvq.encode(book, k_fit)
-    big = ref_pvq.encode_big(book, k_fit, ref_pvq.big_table(32, k_fit))
-    assert fast.tolist() == big
-    decoded = ref_pvq.decode_big(big, 32, k_fit, ref_pvq.big_table(32, k_fit))
-    assert np.array_equal(decoded, pvq.decode(fast, 32, k_fit))
+    table = ref_pvq.exact_table(32, k_fit)
+    big, bad = ref_pvq.encode_ints(book, k_fit, table)
+    assert bad == -1 and fast.tolist() == big
+    decoded, bad = ref_pvq.decode_ints(big, 32, k_fit, table)
+    assert bad == -1 and np.array_equal(decoded, pvq.decode(fast, 32, k_fit))
+    # The W-word kernels with W = 1 and 2 give the same indices as the 64-bit one.
+    core = _backend.compiled("_core")
+    if core is None:
+        pytest.fail("compiled backend missing")
+    for W in (1, 2):
+        words, bad = core.pvq_encode_words(book, k_fit, W)
+        assert bad == -1 and ref_pvq.from_words(words) == big
+        back, bad = core.pvq_decode_words(words, 32, k_fit)
+        assert bad == -1 and np.array_equal(back, book)
     assert pvq.encode(random_codewords(np.random.default_rng(3), 2, 32, k_fit + 1)).dtype == object
+
+
+def test_indices_as_words(backend):
+    rng = np.random.default_rng(13)
+    for N, K in [(32, 16), (128, 64), (40, 200)]:
+        W = pvq.index_words(N, K)
+        assert 2 ** (64 * (W - 1)) <= pvq.size(N, K) - 1 < 2 ** (64 * W) or W == 1
+        book = random_codewords(rng, 30, N, K)
+        words = pvq.encode(book, K, words=True)
+        assert words.dtype == np.uint64 and words.shape == (30, W)
+        values = pvq.encode(book, K)
+        assert ref_pvq.from_words(words) == [int(v) for v in values]
+        assert np.array_equal(pvq.decode(words, N, K), book)
+        assert np.array_equal(pvq.decode(words[0:1], N, K), book[:1])
+        assert pvq.encode(book[0], K, words=True).shape == (W,)
+
+
+def test_word_kernels_match_the_twin():
+    core = _backend.compiled("_core")
+    if core is None:
+        pytest.fail("compiled backend missing")
+    book = random_codewords(np.random.default_rng(14), 200, 128, 64)
+    book[7, 0] += 1  # not a codeword
+    for dtype in (np.int32, np.int64):
+        ours, bad = core.pvq_encode_words(book.astype(dtype), 64, 4)
+        twin, bad_twin = ref_pvq.pvq_encode_words(book.astype(dtype), 64, 4)
+        assert bad == bad_twin == 7 and np.array_equal(ours, twin) and not ours[7].any()
+    ours[9] = np.uint64(2**63)  # index past V(128, 64)
+    back, bad = core.pvq_decode_words(ours, 128, 64)
+    back_twin, bad_twin = ref_pvq.pvq_decode_words(ours, 128, 64)
+    assert bad == bad_twin == 9 and np.array_equal(back, back_twin) and not back[9].any()
+    assert np.array_equal(np.delete(back, [7, 9], axis=0), np.delete(book, [7, 9], axis=0))
 
 
 @settings(max_examples=40, deadline=None)
@@ -404,6 +446,19 @@ def test_bad_indices(backend):
     total = pvq.size(128, 64)
     with pytest.raises(ValueError, match=rf"indices\[1\] = {total} is out of range"):
         pvq.decode([0, total], 128, 64)
+    words = pvq.encode(random_codewords(np.random.default_rng(15), 3, 128, 64), 64, words=True)
+    words[2, 3] = np.uint64(2**63)
+    value = ref_pvq.from_words(words[2:])[0]
+    with pytest.raises(ValueError, match=rf"indices\[2\] = {value} is out of range"):
+        pvq.decode(words, 128, 64)
+    with pytest.raises(
+        ValueError, match=r"W = index_words\(N, K\) = 4 columns, got shape \(3, 3\)"
+    ):
+        pvq.decode(words[:, :3].copy(), 128, 64)
+    with pytest.raises(TypeError, match="indices as words must be a uint64 array, got dtype int64"):
+        pvq.decode(words.astype(np.int64), 128, 64)
+    with pytest.raises(ValueError, match=r"too large for the V\(n, k\) table"):
+        pvq.decode(0, 3000, 3000)
 
 
 def test_bad_quantize_arguments(backend):

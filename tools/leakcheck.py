@@ -109,6 +109,9 @@ def pvq_calls() -> list:
     indices = core.pvq_encode(pulses, 16, n_threads=2)
     bad = indices.copy()
     bad[-1] = np.uint64(2**63)  # out of range: the kernel reports it, the binding raises
+    wide = infokit.pvq.encode(infokit.pvq.quantize(x, 64).pulses, 64, words=True)
+    wide_bad = wide.copy()
+    wide_bad[-1, -1] = np.uint64(2**63)  # out of range: reported as the bad row
 
     def out_of_range() -> None:
         with contextlib.suppress(ValueError):
@@ -122,6 +125,9 @@ def pvq_calls() -> list:
         lambda: core.pvq_decode(indices, 32, 16, n_threads=2),
         out_of_range,
         lambda: infokit.pvq.quantize(x[:200], 64),  # multi-word indices (V >= 2^64)
+        lambda: core.pvq_encode_words(pulses, 16, 2, n_threads=2),
+        lambda: core.pvq_decode_words(wide, 32, 64, n_threads=2),
+        lambda: core.pvq_decode_words(wide_bad, 32, 64, n_threads=2),
     ]
 
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "infokit/pvq/enumeration.hpp"
+#include "infokit/pvq/multiword.hpp"
 #include "infokit/pvq/search.hpp"
 
 namespace py = pybind11;
@@ -118,6 +119,54 @@ CArray<std::int32_t> search(const CArray<T>& x, std::int64_t K, int n_threads) {
   return out;
 }
 
+// The W-word codebook, or ValueError when it is too large or V(N, K) does not fit in W words.
+pvq::WideCodebook wide_codebook(std::int64_t N, std::int64_t K, std::int64_t W) {
+  check_dims(N, K, 1);
+  if (W < 1 || W > kMaxTableEntries || (N + 1) * (K + 1) * W > kMaxTableEntries)
+    throw std::invalid_argument("(N + 1) * (K + 1) * W must be <= 2^22 words for the tables, got W = " +
+                                std::to_string(W));
+  pvq::WideCodebook cb(static_cast<std::size_t>(N), static_cast<std::size_t>(K),
+                       static_cast<std::size_t>(W));
+  if (!cb.fits())
+    throw std::invalid_argument("V(N, K) does not fit in W = " + std::to_string(W) + " words");
+  return cb;
+}
+
+// (words (m, W), first row whose L1 norm is not K or -1): the caller words the error.
+template <class P>
+py::tuple encode_words(const CArray<P>& pulses, std::int64_t K, std::int64_t W, int n_threads) {
+  if (pulses.ndim() != 2) throw std::invalid_argument("vectors must be 2-D (m, N)");
+  const std::int64_t m = pulses.shape(0), N = pulses.shape(1);
+  const pvq::WideCodebook cb = wide_codebook(N, K, W);
+  CArray<std::uint64_t> out({m, W});
+  const P* px = pulses.data();
+  std::uint64_t* po = out.mutable_data();
+  std::int64_t bad;
+  {
+    py::gil_scoped_release release;
+    bad = pvq::encode_wide(px, static_cast<std::size_t>(m), cb, po, n_threads);
+  }
+  return py::make_tuple(out, bad);
+}
+
+// (codewords (m, N) int32, first row whose index is >= V(N, K) or -1).
+py::tuple decode_words(const CArray<std::uint64_t>& words, std::int64_t N, std::int64_t K,
+                       int n_threads) {
+  if (words.ndim() != 2) throw std::invalid_argument("words must be 2-D (m, W)");
+  if (K > INT32_MAX) throw std::invalid_argument("K must be < 2^31");
+  const std::int64_t m = words.shape(0), W = words.shape(1);
+  const pvq::WideCodebook cb = wide_codebook(N, K, W);
+  CArray<std::int32_t> out({m, N});
+  const std::uint64_t* pw = words.data();
+  std::int32_t* po = out.mutable_data();
+  std::int64_t bad;
+  {
+    py::gil_scoped_release release;
+    bad = pvq::decode_wide(pw, static_cast<std::size_t>(m), cb, po, n_threads);
+  }
+  return py::make_tuple(out, bad);
+}
+
 }  // namespace
 
 void register_pvq(py::module_& m) {
@@ -129,6 +178,15 @@ void register_pvq(py::module_& m) {
         py::arg("n_threads") = 1, "RFC 6716 index of each row of an (m, N) int64 codeword array.");
   m.def("pvq_decode", &decode, py::arg("indices").noconvert(), py::arg("N"), py::arg("K"),
         py::arg("n_threads") = 1, "(m, N) int32 codewords of uint64 RFC 6716 indices.");
+  m.def("pvq_encode_words", &encode_words<std::int32_t>, py::arg("pulses").noconvert(),
+        py::arg("K"), py::arg("W"), py::arg("n_threads") = 1,
+        "(W-word little-endian indices (m, W), first bad row or -1) of int32 codewords.");
+  m.def("pvq_encode_words", &encode_words<std::int64_t>, py::arg("pulses").noconvert(),
+        py::arg("K"), py::arg("W"), py::arg("n_threads") = 1,
+        "(W-word little-endian indices (m, W), first bad row or -1) of int64 codewords.");
+  m.def("pvq_decode_words", &decode_words, py::arg("words").noconvert(), py::arg("N"),
+        py::arg("K"), py::arg("n_threads") = 1,
+        "((m, N) int32 codewords, first out-of-range row or -1) of W-word indices.");
   m.def("pvq_search", &search<double>, py::arg("x").noconvert(), py::arg("K"),
         py::arg("n_threads") = 1, "Greedy PVQ pulse search, one int32 codeword per row.");
   m.def("pvq_search", &search<float>, py::arg("x").noconvert(), py::arg("K"),

@@ -377,3 +377,12 @@ def pvq_decode(
 def pvq_search(
     x: npt.NDArray[np.float32] | npt.NDArray[np.float64], K: int, n_threads: int = 1
 ) -> npt.NDArray[np.int32]: ...
+
+# W-word indices (csrc/include/infokit/pvq/multiword.hpp): (m, W) little-endian uint64 words;
+# (N + 1)(K + 1) W <= 2^22. Each returns (result, first bad row or -1); the caller raises.
+def pvq_encode_words(
+    pulses: npt.NDArray[np.int32] | npt.NDArray[np.int64], K: int, W: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.uint64], int]: ...
+def pvq_decode_words(
+    words: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int32], int]: ...

@@ -9,7 +9,9 @@ uses the enumeration of the Opus codec, RFC 6716 section 4.3.4.2, so indices agr
 - :func:`size`, :func:`bits`, :func:`size_table`: V(N, K), ``ceil(log2 V(N, K))`` and a uint64
   table of V(n, k);
 - :func:`encode` / :func:`decode`: codewords to indices and back, batched; a 64-bit fast path in
-  C++ when V(N, K) < 2^64, and a multi-word path (Python ints in an object array) beyond;
+  C++ when V(N, K) < 2^64, and a multi-word path beyond: C++ on W = :func:`index_words` uint64
+  words per index, returned as Python ints (an object array) or, with ``words=True``, as the
+  explicit (m, W) little-endian word array;
 - :func:`quantize`: real vectors to codewords (projection onto the pyramid, then greedy pulse
   placement as in Opus and P44) with a gain and a uniform scale quantizer, bits reported.
 
@@ -29,10 +31,18 @@ from ._reference import pvq as _reference
 from ._threads import get_num_threads
 from ._validation import check_positive_int
 
-__all__ = ["Quantized", "bits", "decode", "encode", "quantize", "size", "size_table"]
+__all__ = [
+    "Quantized",
+    "bits",
+    "decode",
+    "encode",
+    "index_words",
+    "quantize",
+    "size",
+    "size_table",
+]
 
-MAX_TABLE_ENTRIES = _reference.MAX_TABLE_ENTRIES  # (N + 1)(K + 1) for the 64-bit path
-MAX_BIG_TABLE_ENTRIES = _reference.MAX_BIG_TABLE_ENTRIES  # the same for the multi-word path
+MAX_TABLE_ENTRIES = _reference.MAX_TABLE_ENTRIES  # table entries (times W words beyond 64 bits)
 _RANGE_BITS = 128  # the gain quantizer's (lo, hi), two float64 per call
 
 
@@ -153,7 +163,20 @@ def _fits_64(N: int, K: int) -> bool:
     return size(N, K) < 2**64
 
 
-def encode(vectors: Any, K: int | None = None, *, backend: str = "auto") -> Any:
+def index_words(N: int, K: int) -> int:
+    """64-bit words of one index into S(N, K): ``max(1, ceil(ceil(log2 V(N, K)) / 64))``."""
+    return max(1, -(-bits(N, K) // 64))
+
+
+def _object_array(values: list[int]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def encode(
+    vectors: Any, K: int | None = None, *, words: bool = False, backend: str = "auto"
+) -> Any:
     """Indices of codewords in the enumeration of RFC 6716 section 4.3.4.2.
 
     For a codeword x in S(N, K), read coordinates left to right with n = N - j dimensions and
@@ -170,20 +193,25 @@ def encode(vectors: Any, K: int | None = None, *, backend: str = "auto") -> Any:
         Codewords: integer rows whose absolute values sum to K.
     K : int, optional
         Pulses per codeword; by default the L1 norm of the first row (all rows must share it).
+    words : bool
+        Return each index as ``W = index_words(N, K)`` little-endian uint64 words, an (m, W)
+        array (W = 1 in the 64-bit range), instead of one integer per vector.
     backend : {"auto", "cpp", "numpy"}
-        Kernel of the 64-bit path. The multi-word path is Python either way.
+        Kernels: C++ for both paths, or the numpy twin (Python ints beyond 64 bits).
 
     Returns
     -------
     int or ndarray
         A Python int for one vector. For m vectors: uint64 of shape (m,) when V(N, K) < 2^64
-        (the 64-bit path), else an object array of Python ints (the multi-word path).
+        (the 64-bit path), else an object array of Python ints (the multi-word path); with
+        ``words=True`` uint64 of shape (m, W) (or (W,) for one vector).
 
     Notes
     -----
-    Cost O(N) table reads per vector after an O(N K) table (64-bit path; C++, threads over
-    vectors), O(N) big-integer additions per vector (multi-word path). Raises ValueError naming
-    the first row whose L1 norm is not K; the multi-word path needs (N + 1)(K + 1) <= 2^20.
+    Cost O(N) table reads per vector after an O(N K) table; beyond 64 bits O(N W) word
+    operations (C++, threads over vectors) plus one int conversion per vector unless
+    ``words=True``. Raises ValueError naming the first row whose L1 norm is not K, or when the
+    tables would exceed 2^22 entries: (N + 1)(K + 1) (64-bit) or (N + 1)(K + 1) W words.
     """
     pulses, single = _as_pulses(vectors)
     m, N = pulses.shape
@@ -192,21 +220,28 @@ def encode(vectors: Any, K: int | None = None, *, backend: str = "auto") -> Any:
             raise ValueError("K must be given when vectors has no rows (it cannot be inferred)")
         K = int(np.abs(pulses[0].astype(np.int64)).sum())
     K = check_positive_int(K, "K", 0)
+    use_cpp = _backend.resolve(backend) == "cpp"
+    _check_table(N, K, MAX_TABLE_ENTRIES)  # first: it also bounds the cost of size(N, K)
     if _fits_64(N, K):
-        _check_table(N, K, MAX_TABLE_ENTRIES)
-        if _backend.resolve(backend) == "cpp":
+        if use_cpp:
             indices = _core().pvq_encode(pulses, K, n_threads=get_num_threads())
         else:
             indices = _reference.pvq_encode(pulses, K)
+        if words:
+            return indices.reshape(-1, 1)[0] if single else indices.reshape(-1, 1)
         return int(indices[0]) if single else indices
-    _backend.resolve(backend)  # still reject a bad backend argument
-    _check_table(N, K, MAX_BIG_TABLE_ENTRIES)
-    big = _reference.encode_big(pulses, K, _reference.big_table(N, K))
-    if single:
-        return big[0]
-    out = np.empty(m, dtype=object)
-    out[:] = big
-    return out
+    W = index_words(N, K)
+    _check_table(N, K, MAX_TABLE_ENTRIES // W)
+    if use_cpp:
+        out, bad = _core().pvq_encode_words(pulses, K, W, n_threads=get_num_threads())
+    else:
+        out, bad = _reference.pvq_encode_words(pulses, K, W)
+    if bad >= 0:
+        raise ValueError(f"vectors[{bad}] is not a codeword: its L1 norm must be K = {K}")
+    if words:
+        return out[0] if single else out
+    values = _reference.from_words(out)
+    return values[0] if single else _object_array(values)
 
 
 def _as_indices(indices: Any) -> tuple[list[int] | np.ndarray, bool]:
@@ -246,6 +281,12 @@ def _as_indices(indices: Any) -> tuple[list[int] | np.ndarray, bool]:
     return out, single
 
 
+def _out_of_range(number: int, value: int, N: int, K: int) -> ValueError:
+    return ValueError(
+        f"indices[{number}] = {value} is out of range: must be < V(N, K) = {size(N, K)}"
+    )
+
+
 def decode(indices: Any, N: int, K: int, *, backend: str = "auto") -> np.ndarray:
     """Codewords of indices in the enumeration of RFC 6716 section 4.3.4.2 (inverse of encode).
 
@@ -255,48 +296,67 @@ def decode(indices: Any, N: int, K: int, *, backend: str = "auto") -> np.ndarray
 
     Parameters
     ----------
-    indices : int or array_like of int, shape (m,)
-        Indices in [0, V(N, K)): uint64/int arrays, or Python ints (object arrays, lists) of any
-        size for the multi-word path.
+    indices : int, array_like of int of shape (m,), or uint64 array of shape (m, W)
+        Indices in [0, V(N, K)): integer arrays, Python ints of any size (lists, object
+        arrays), or the words of ``encode(..., words=True)`` (W = ``index_words(N, K)``).
     N, K : int
         Dimension (>= 1) and pulses (>= 0).
     backend : {"auto", "cpp", "numpy"}
-        Kernel of the 64-bit path (V(N, K) < 2^64); the multi-word path is Python either way.
+        Kernels: C++ for both paths, or the numpy twin (Python ints beyond 64 bits).
 
     Returns
     -------
     ndarray of int32
-        Shape (N,) for a scalar index, (m, N) otherwise; each row has L1 norm K.
+        Shape (N,) for a scalar index (or one row of words), (m, N) otherwise; each row has
+        L1 norm K.
 
     Notes
     -----
-    Cost O(N + K) table reads per index. Raises ValueError naming the first index >= V(N, K).
+    Cost O(N + K) table reads per index (times W words beyond 64 bits). Raises ValueError
+    naming the first index >= V(N, K).
     """
     N, K = _check_nk(N, K, 1)
-    values, single = _as_indices(indices)
-    if _fits_64(N, K):
-        _check_table(N, K, MAX_TABLE_ENTRIES)
-        if isinstance(values, list):
-            too_big = [i for i, v in enumerate(values) if v >= 2**64]
-            if too_big:
-                first = too_big[0]
-                raise ValueError(
-                    f"indices[{first}] = {values[first]} is out of range: "
-                    f"must be < V(N, K) = {size(N, K)}"
-                )
-        array = np.ascontiguousarray(
-            np.array(values, dtype=np.uint64) if isinstance(values, list) else values,
-            dtype=np.uint64,
-        ).reshape(-1)
-        if _backend.resolve(backend) == "cpp":
-            out = _core().pvq_decode(array, N, K, n_threads=get_num_threads())
-        else:
-            out = _reference.pvq_decode(array, N, K)
+    use_cpp = _backend.resolve(backend) == "cpp"
+    _check_table(N, K, MAX_TABLE_ENTRIES)  # first: it also bounds the cost of size(N, K)
+    W = index_words(N, K)
+    _check_table(N, K, MAX_TABLE_ENTRIES // W)
+    if isinstance(indices, np.ndarray) and indices.ndim == 2:
+        if indices.dtype != np.uint64:
+            raise TypeError(f"indices as words must be a uint64 array, got dtype {indices.dtype}")
+        if indices.shape[1] != W:
+            raise ValueError(
+                f"indices as words must have W = index_words(N, K) = {W} columns, "
+                f"got shape {indices.shape}"
+            )
+        word_rows, single = np.ascontiguousarray(indices), False
     else:
-        _backend.resolve(backend)
-        _check_table(N, K, MAX_BIG_TABLE_ENTRIES)
+        values, single = _as_indices(indices)
+        if W == 1:
+            if isinstance(values, list):
+                too_big = [i for i, v in enumerate(values) if v >= 2**64]
+                if too_big:
+                    raise _out_of_range(too_big[0], values[too_big[0]], N, K)
+            array = np.ascontiguousarray(
+                np.array(values, dtype=np.uint64) if isinstance(values, list) else values,
+                dtype=np.uint64,
+            ).reshape(-1)
+            if use_cpp:
+                out = _core().pvq_decode(array, N, K, n_threads=get_num_threads())
+            else:
+                out = _reference.pvq_decode(array, N, K)
+            return out[0] if single else out
         as_ints = values if isinstance(values, list) else [int(v) for v in values.tolist()]
-        out = _reference.decode_big(as_ints, N, K, _reference.big_table(N, K))
+        total = size(N, K)
+        for number, value in enumerate(as_ints):
+            if value >= total:
+                raise _out_of_range(number, value, N, K)
+        word_rows = _reference.to_words(as_ints, W)
+    if use_cpp:
+        out, bad = _core().pvq_decode_words(word_rows, N, K, n_threads=get_num_threads())
+    else:
+        out, bad = _reference.pvq_decode_words(word_rows, N, K)
+    if bad >= 0:
+        raise _out_of_range(bad, _reference.from_words(word_rows[bad : bad + 1])[0], N, K)
     return out[0] if single else out
 
 

@@ -11,7 +11,6 @@ import numpy as np
 
 SATURATED = 2**64 - 1
 MAX_TABLE_ENTRIES = 2**22  # (N + 1) * (K + 1) for the uint64 table, as in register_pvq.cpp
-MAX_BIG_TABLE_ENTRIES = 2**20  # the same for the Python-int table of the multi-word path
 
 
 def _check_dims(N: int, K: int, min_N: int, limit: int = MAX_TABLE_ENTRIES) -> None:
@@ -196,20 +195,40 @@ def pvq_search(x: np.ndarray, K: int, n_threads: int = 1) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Multi-word path: Python ints, any V(N, K) (both backends)
+# Multi-word path: W-word indices (twins of multiword.hpp) and Python ints, any V(N, K)
 # ---------------------------------------------------------------------------------------------
 
 
-def big_table(N: int, K: int) -> list[list[int]]:
+def check_words(N: int, K: int, W: int) -> None:
+    """The limits of register_pvq.cpp's W-word tables, with its messages."""
+    _check_dims(N, K, 1)
+    if W < 1 or (N + 1) * (K + 1) * W > MAX_TABLE_ENTRIES:
+        raise ValueError(f"(N + 1) * (K + 1) * W must be <= 2^22 words for the tables, got W = {W}")
+
+
+def exact_table(N: int, K: int) -> list[list[int]]:
     """Exact V(n, k) for n <= N, k <= K as Python ints."""
-    _check_dims(N, K, 1, MAX_BIG_TABLE_ENTRIES)
     return _rows(N, K, None)
 
 
-def encode_big(pulses: np.ndarray, K: int, table: list[list[int]]) -> list[int]:
-    """RFC 6716 index of each row as a Python int (the same terms as pvq_encode)."""
+def to_words(values: list[int], W: int) -> np.ndarray:
+    """(m, W) uint64: each value as W little-endian 64-bit words (values < 2^(64 W))."""
+    data = b"".join(v.to_bytes(8 * W, "little") for v in values)
+    return np.frombuffer(data, dtype="<u8").reshape(len(values), W).astype(np.uint64)
+
+
+def from_words(words: np.ndarray) -> list[int]:
+    """Python ints of the rows of an (m, W) uint64 array of little-endian words."""
+    rows = np.ascontiguousarray(words, dtype="<u8")
+    return [int.from_bytes(row.tobytes(), "little") for row in rows]
+
+
+def encode_ints(pulses: np.ndarray, K: int, table: list[list[int]]) -> tuple[list[int], int]:
+    """RFC 6716 index of each row as a Python int (the same terms as pvq_encode); rows whose L1
+    norm is not K get 0. Returns (indices, first bad row or -1)."""
     N = pulses.shape[1]
     out: list[int] = []
+    bad = -1
     for row_number, row in enumerate(pulses.tolist()):
         index, left = 0, K
         for j, value in enumerate(row):
@@ -218,40 +237,70 @@ def encode_big(pulses: np.ndarray, K: int, table: list[list[int]]) -> list[int]:
                 left = -1
                 break
             if value < 0:
-                whole, rest = table[n][left], table[n - 1][left]
-                index += (whole + rest) // 2
+                index += (table[n][left] + table[n - 1][left]) // 2
             left -= v
             index += (table[n][left] - table[n - 1][left]) // 2
         if left != 0:
-            raise ValueError(
-                f"vectors[{row_number}] is not a codeword: its L1 norm must be K = {K}"
-            )
+            index = 0
+            if bad < 0:
+                bad = row_number
         out.append(index)
-    return out
+    return out, bad
 
 
-def decode_big(indices: list[int], N: int, K: int, table: list[list[int]]) -> np.ndarray:
-    """(m, N) int32 codewords of Python-int indices in [0, V(N, K))."""
+def decode_ints(
+    indices: list[int], N: int, K: int, table: list[list[int]]
+) -> tuple[np.ndarray, int]:
+    """(m, N) int32 codewords of Python-int indices; rows with an index outside [0, V(N, K)) are
+    zeros. Returns (codewords, first bad row or -1)."""
     total = table[N][K]
+    out = np.zeros((len(indices), N), dtype=np.int32)
+    bad = -1
     for number, index in enumerate(indices):
         if not 0 <= index < total:
-            raise ValueError(
-                f"indices[{number}] = {index} is out of range: must be < V(N, K) = {total}"
-            )
-    out = np.empty((len(indices), N), dtype=np.int32)
-    for number, index in enumerate(indices):
+            if bad < 0:
+                bad = number
+            continue
         i, k = index, K
         for j in range(N):
-            n = N - j
-            below_n, rest = table[n], table[n - 1]
-            p = (below_n[k] + rest[k]) // 2
+            whole, rest = table[N - j], table[N - j - 1]
+            p = (whole[k] + rest[k]) // 2
             negative = i >= p
             if negative:
                 i -= p
             r = k
-            while (below_n[r] - rest[r]) // 2 > i:
+            while (whole[r] - rest[r]) // 2 > i:
                 r -= 1
             out[number, j] = r - k if negative else k - r
-            i -= (below_n[r] - rest[r]) // 2
+            i -= (whole[r] - rest[r]) // 2
             k = r
-    return out
+    return out, bad
+
+
+def pvq_encode_words(
+    pulses: np.ndarray, K: int, W: int, n_threads: int = 1
+) -> tuple[np.ndarray, int]:
+    """(W-word indices (m, W), first row whose L1 norm is not K or -1), as the binding."""
+    if pulses.ndim != 2:
+        raise ValueError("vectors must be 2-D (m, N)")
+    N = pulses.shape[1]
+    check_words(N, K, W)
+    table = exact_table(N, K)
+    if table[N][K] >= 2 ** (64 * W):
+        raise ValueError(f"V(N, K) does not fit in W = {W} words")
+    values, bad = encode_ints(pulses, K, table)
+    return to_words(values, W), bad
+
+
+def pvq_decode_words(
+    words: np.ndarray, N: int, K: int, n_threads: int = 1
+) -> tuple[np.ndarray, int]:
+    """((m, N) int32 codewords, first row whose index is >= V(N, K) or -1), as the binding."""
+    if words.ndim != 2:
+        raise ValueError("words must be 2-D (m, W)")
+    W = words.shape[1]
+    check_words(N, K, W)
+    table = exact_table(N, K)
+    if table[N][K] >= 2 ** (64 * W):
+        raise ValueError(f"V(N, K) does not fit in W = {W} words")
+    return decode_ints(from_words(words), N, K, table)
