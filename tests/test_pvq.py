@@ -370,6 +370,10 @@ def test_quantize_dtypes_shapes_layouts_and_threads(backend):
     big = pvq.quantize(x[:20], 200)  # V(64, 200) >= 2^64: multi-word indices
     assert big.indices.dtype == object
     assert np.array_equal(pvq.decode(big.indices, 64, 200), big.pulses)
+    as_words = pvq.quantize(x[:20], 200, words=True)
+    assert as_words.indices.shape == (20, pvq.index_words(64, 200))
+    assert ref_pvq.from_words(as_words.indices) == list(big.indices)
+    assert pvq.quantize(x[0], 200, words=True).indices.shape == (pvq.index_words(64, 200),)
     assert "N=64, K=200" in repr(big)
 
 

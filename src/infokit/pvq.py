@@ -375,7 +375,7 @@ class Quantized:
         Codewords y, each with L1 norm K.
     indices : ndarray
         Their RFC 6716 indices over the leading axes: uint64, or an object array of Python ints
-        when V(N, K) >= 2^64.
+        when V(N, K) >= 2^64; with ``words=True`` uint64 words, one more axis of W.
     gains : ndarray
         Quantized gains over the leading axes (the input's float dtype).
     gain_codes : ndarray of uint32 or None
@@ -468,7 +468,12 @@ def _quantize_gains(
 
 
 def quantize(
-    vectors: Any, K: int, *, gain_bits: int | None = 8, backend: str = "auto"
+    vectors: Any,
+    K: int,
+    *,
+    gain_bits: int | None = 8,
+    words: bool = False,
+    backend: str = "auto",
 ) -> Quantized:
     """Quantize real vectors to PVQ codewords with K pulses and a quantized gain.
 
@@ -488,8 +493,11 @@ def quantize(
     gain_bits : int or None
         Bits of the scale quantizer, 1..32; None keeps the gains unquantized (counted at the
         float's width).
+    words : bool
+        Give the indices as (m, W) little-endian uint64 words (see :func:`encode`) instead of
+        integers; for V(N, K) >= 2^64 this avoids one Python int per vector.
     backend : {"auto", "cpp", "numpy"}
-        Kernel of the pulse search and the 64-bit enumeration.
+        Kernels of the pulse search and the enumeration.
 
     Returns
     -------
@@ -520,7 +528,7 @@ def quantize(
         pulses = _core().pvq_search(rows, K, n_threads=get_num_threads())
     else:
         pulses = _reference.pvq_search(rows, K)
-    indices = encode(pulses, K, backend=backend)
+    indices = np.asarray(encode(pulses, K, words=words, backend=backend))
     y = pulses.astype(np.float64)
     norm = np.sqrt(np.einsum("ij,ij->i", y, y))
     gains = np.einsum("ij,ij->i", rows.astype(np.float64), y) / norm
@@ -536,7 +544,7 @@ def quantize(
 
     return Quantized(
         pulses=pulses.reshape(x.shape),
-        indices=lead(np.asarray(indices)),
+        indices=(indices[0] if words else indices.reshape(())) if single else indices,
         gains=lead(q_gains.astype(dtype)),
         gain_codes=None if codes is None else lead(codes),
         gain_range=gain_range,
