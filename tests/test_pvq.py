@@ -502,3 +502,12 @@ def test_kernels_stay_in_bounds_on_direct_calls():
         core.pvq_search(np.ones((2, 3)), -1)
     with pytest.raises(TypeError):
         core.pvq_encode(np.zeros((2, 3), np.int16), 1)  # no implicit conversion
+    book = np.array([[1, -1, 0]], np.int64)
+    with pytest.raises(ValueError, match="got W = 0"):
+        core.pvq_encode_words(book, 2, 0)
+    with pytest.raises(ValueError, match="does not fit in W = 1 words"):
+        core.pvq_encode_words(np.zeros((1, 128), np.int64), 64, 1)
+    with pytest.raises(ValueError, match="does not fit in W = 3 words"):
+        core.pvq_decode_words(np.zeros((1, 3), np.uint64), 128, 64)
+    with pytest.raises(ValueError, match="got W = 0"):
+        core.pvq_decode_words(np.zeros((1, 0), np.uint64), 3, 2)

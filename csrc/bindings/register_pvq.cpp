@@ -27,11 +27,14 @@ using CArray = py::array_t<T, py::array::c_style>;
 constexpr std::int64_t kMaxTableEntries = std::int64_t{1} << 22;
 
 void check_dims(std::int64_t N, std::int64_t K, std::int64_t min_N) {
-  if (N < min_N) throw std::invalid_argument("N must be >= " + std::to_string(min_N) + ", got " + std::to_string(N));
+  if (N < min_N)
+    throw std::invalid_argument("N must be >= " + std::to_string(min_N) + ", got " +
+                                std::to_string(N));
   if (K < 0) throw std::invalid_argument("K must be >= 0, got " + std::to_string(K));
   if (N > kMaxTableEntries || K > kMaxTableEntries || (N + 1) * (K + 1) > kMaxTableEntries)
-    throw std::invalid_argument("(N + 1) * (K + 1) must be <= 2^22 for the V(n, k) table, got N = " +
-                                std::to_string(N) + ", K = " + std::to_string(K));
+    throw std::invalid_argument(
+        "(N + 1) * (K + 1) must be <= 2^22 for the V(n, k) table, got N = " + std::to_string(N) +
+        ", K = " + std::to_string(K));
 }
 
 std::vector<std::uint64_t> build_table(std::int64_t N, std::int64_t K) {
@@ -45,8 +48,8 @@ std::vector<std::uint64_t> table_64(std::int64_t N, std::int64_t K) {
   check_dims(N, K, 1);
   std::vector<std::uint64_t> table = build_table(N, K);
   if (table.back() == pvq::kSaturated)
-    throw std::invalid_argument("V(N, K) >= 2^64 for N = " + std::to_string(N) + ", K = " +
-                                std::to_string(K) + ": use the multi-word path");
+    throw std::invalid_argument("V(N, K) >= 2^64 for N = " + std::to_string(N) +
+                                ", K = " + std::to_string(K) + ": use the multi-word path");
   return table;
 }
 
@@ -76,8 +79,9 @@ CArray<std::uint64_t> encode(const CArray<P>& pulses, std::int64_t K, int n_thre
     bad = pvq::encode(px, static_cast<std::size_t>(m), cb, po, n_threads);
   }
   if (bad >= 0)
-    throw std::invalid_argument("vectors[" + std::to_string(bad) +
-                                "] is not a codeword: its L1 norm must be K = " + std::to_string(K));
+    throw std::invalid_argument(
+        "vectors[" + std::to_string(bad) +
+        "] is not a codeword: its L1 norm must be K = " + std::to_string(K));
   return out;
 }
 
@@ -97,9 +101,9 @@ CArray<std::int32_t> decode(const CArray<std::uint64_t>& indices, std::int64_t N
     bad = pvq::decode(pi, static_cast<std::size_t>(m), cb, po, n_threads);
   }
   if (bad >= 0)
-    throw std::invalid_argument("indices[" + std::to_string(bad) + "] = " +
-                                std::to_string(pi[bad]) + " is out of range: must be < V(N, K) = " +
-                                std::to_string(cb.total()));
+    throw std::invalid_argument(
+        "indices[" + std::to_string(bad) + "] = " + std::to_string(pi[bad]) +
+        " is out of range: must be < V(N, K) = " + std::to_string(cb.total()));
   return out;
 }
 
@@ -123,8 +127,8 @@ CArray<std::int32_t> search(const CArray<T>& x, std::int64_t K, int n_threads) {
 pvq::WideCodebook wide_codebook(std::int64_t N, std::int64_t K, std::int64_t W) {
   check_dims(N, K, 1);
   if (W < 1 || W > kMaxTableEntries || (N + 1) * (K + 1) * W > kMaxTableEntries)
-    throw std::invalid_argument("(N + 1) * (K + 1) * W must be <= 2^22 words for the tables, got W = " +
-                                std::to_string(W));
+    throw std::invalid_argument(
+        "(N + 1) * (K + 1) * W must be <= 2^22 words for the tables, got W = " + std::to_string(W));
   pvq::WideCodebook cb(static_cast<std::size_t>(N), static_cast<std::size_t>(K),
                        static_cast<std::size_t>(W));
   if (!cb.fits())
@@ -184,8 +188,8 @@ void register_pvq(py::module_& m) {
   m.def("pvq_encode_words", &encode_words<std::int64_t>, py::arg("pulses").noconvert(),
         py::arg("K"), py::arg("W"), py::arg("n_threads") = 1,
         "(W-word little-endian indices (m, W), first bad row or -1) of int64 codewords.");
-  m.def("pvq_decode_words", &decode_words, py::arg("words").noconvert(), py::arg("N"),
-        py::arg("K"), py::arg("n_threads") = 1,
+  m.def("pvq_decode_words", &decode_words, py::arg("words").noconvert(), py::arg("N"), py::arg("K"),
+        py::arg("n_threads") = 1,
         "((m, N) int32 codewords, first out-of-range row or -1) of W-word indices.");
   m.def("pvq_search", &search<double>, py::arg("x").noconvert(), py::arg("K"),
         py::arg("n_threads") = 1, "Greedy PVQ pulse search, one int32 codeword per row.");

@@ -11,9 +11,10 @@
 //   below(n, r) = (V(n, r) - V(n-1, r)) / 2 = sum_{m < r} V(n-1, m)
 // (the identity follows from V(n, r) = V(n-1, r) + 2 sum_{m < r} V(n-1, m)). Hence the
 // encoder's closed form, one term per coordinate:
-//   index = sum_j [x_j < 0] nonnegative(n_j, k_j) + below(n_j, k_j - |x_j|),  k_{j+1} = k_j - |x_j|,
+//   index = sum_j [x_j < 0] nonnegative(n_j, k_j) + below(n_j, k_j - |x_j|),  k_{j+1} = k_j -
+//   |x_j|,
 // and the decoder's search for the largest r <= k with below(n, r) <= i (the RFC's step 4), whose
-// steps add up to K over the vector: O(N + K) table reads per vector either way.
+// steps add up to K over the vector: O(N) table reads per vector to encode, O(N + K) to decode.
 //
 // Tables are (N+1) x (K+1), row-major, saturated at kSaturated when V exceeds 2^64 - 1. V(N, K)
 // is even for K >= 1 (signs pair up) and 1 for K = 0, so the saturated value is never a true one.
@@ -73,8 +74,12 @@ class Codebook {
   static constexpr std::size_t kPad = 4;
 
   Codebook(const std::uint64_t* table, std::size_t N, std::size_t K)
-      : N_(N), K_(K), width_(K + 1), total_(table[N * (K + 1) + K]),
-        nonneg_((N + 1) * width_, 0), below_((N + 1) * (width_ + kPad), 0) {
+      : N_(N),
+        K_(K),
+        width_(K + 1),
+        total_(table[N * (K + 1) + K]),
+        nonneg_((N + 1) * width_, 0),
+        below_((N + 1) * (width_ + kPad), 0) {
     for (std::size_t n = 1; n <= N; ++n) {
       const std::uint64_t* whole = table + n * width_;
       const std::uint64_t* rest = whole - width_;

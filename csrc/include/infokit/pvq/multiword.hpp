@@ -71,8 +71,13 @@ inline void halve(std::uint64_t* a, std::size_t W) {
 class WideCodebook {
  public:
   WideCodebook(std::size_t N, std::size_t K, std::size_t W)
-      : N_(N), K_(K), W_(W), width_(K + 1),
-        nonneg_((N + 1) * width_ * W, 0), below_((N + 1) * width_ * W, 0), total_(W, 0) {
+      : N_(N),
+        K_(K),
+        W_(W),
+        width_(K + 1),
+        nonneg_((N + 1) * width_ * W, 0),
+        below_((N + 1) * width_ * W, 0),
+        total_(W, 0) {
     // V rows two at a time: up = V(n - 1, .), row = V(n, .).
     std::vector<std::uint64_t> up(width_ * W, 0), row(width_ * W, 0);
     up[0] = 1;  // V(0, 0) = 1, V(0, k > 0) = 0
@@ -172,8 +177,8 @@ bool decode_row_wide(const WideCodebook& cb, const std::uint64_t* index, std::ui
 // out[r, :] = W words of the index of pulses[r, :]; rows whose L1 norm is not K get 0. Returns
 // the first such row or -1. The codebook must fit (cb.fits()).
 template <class P>
-std::int64_t encode_wide(const P* pulses, std::size_t m, const WideCodebook& cb,
-                         std::uint64_t* out, int n_threads) {
+std::int64_t encode_wide(const P* pulses, std::size_t m, const WideCodebook& cb, std::uint64_t* out,
+                         int n_threads) {
   const std::size_t N = cb.N(), W = cb.W();
   return detail::for_row_ranges(m, n_threads, [&](std::size_t begin, std::size_t end) {
     std::int64_t bad = -1;

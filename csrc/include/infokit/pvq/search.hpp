@@ -99,7 +99,8 @@ void search(const T* x, std::size_t m, std::size_t N, std::int64_t K, std::int32
   parallel_for(nt, nt, [&](std::int64_t part) {
     const auto [b, e] = part_range(m, static_cast<std::size_t>(nt), static_cast<std::size_t>(part));
     std::vector<double> a(N);
-    for (std::size_t r = b; r < e; ++r) detail::search_row(x + r * N, N, K, a.data(), pulses + r * N);
+    for (std::size_t r = b; r < e; ++r)
+      detail::search_row(x + r * N, N, K, a.data(), pulses + r * N);
   });
 }
 
