@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,14 +44,21 @@ std::vector<std::uint64_t> build_table(std::int64_t N, std::int64_t K) {
   return table;
 }
 
-// A table whose V(N, K) fits in 64 bits, or ValueError.
-std::vector<std::uint64_t> table_64(std::int64_t N, std::int64_t K) {
+// The 64-bit codebook of (N, K), tables built without the GIL; ValueError when V(N, K) >= 2^64.
+std::unique_ptr<pvq::Codebook> codebook_64(std::int64_t N, std::int64_t K) {
   check_dims(N, K, 1);
-  std::vector<std::uint64_t> table = build_table(N, K);
-  if (table.back() == pvq::kSaturated)
+  std::unique_ptr<pvq::Codebook> cb;
+  {
+    py::gil_scoped_release release;
+    const std::vector<std::uint64_t> table = build_table(N, K);
+    if (table.back() != pvq::kSaturated)
+      cb = std::make_unique<pvq::Codebook>(table.data(), static_cast<std::size_t>(N),
+                                           static_cast<std::size_t>(K));
+  }
+  if (!cb)
     throw std::invalid_argument("V(N, K) >= 2^64 for N = " + std::to_string(N) +
                                 ", K = " + std::to_string(K) + ": use the multi-word path");
-  return table;
+  return cb;
 }
 
 CArray<std::uint64_t> size_table(std::int64_t N, std::int64_t K) {
@@ -68,15 +76,14 @@ template <class P>
 CArray<std::uint64_t> encode(const CArray<P>& pulses, std::int64_t K, int n_threads) {
   if (pulses.ndim() != 2) throw std::invalid_argument("vectors must be 2-D (m, N)");
   const std::int64_t m = pulses.shape(0), N = pulses.shape(1);
-  const std::vector<std::uint64_t> table = table_64(N, K);
-  const pvq::Codebook cb(table.data(), static_cast<std::size_t>(N), static_cast<std::size_t>(K));
+  const std::unique_ptr<pvq::Codebook> cb = codebook_64(N, K);
   CArray<std::uint64_t> out(m);
   const P* px = pulses.data();
   std::uint64_t* po = out.mutable_data();
   std::int64_t bad;
   {
     py::gil_scoped_release release;
-    bad = pvq::encode(px, static_cast<std::size_t>(m), cb, po, n_threads);
+    bad = pvq::encode(px, static_cast<std::size_t>(m), *cb, po, n_threads);
   }
   if (bad >= 0)
     throw std::invalid_argument(
@@ -89,8 +96,7 @@ CArray<std::int32_t> decode(const CArray<std::uint64_t>& indices, std::int64_t N
                             int n_threads) {
   if (indices.ndim() != 1) throw std::invalid_argument("indices must be 1-D");
   if (K > INT32_MAX) throw std::invalid_argument("K must be < 2^31");
-  const std::vector<std::uint64_t> table = table_64(N, K);
-  const pvq::Codebook cb(table.data(), static_cast<std::size_t>(N), static_cast<std::size_t>(K));
+  const std::unique_ptr<pvq::Codebook> cb = codebook_64(N, K);
   const std::int64_t m = indices.shape(0);
   CArray<std::int32_t> out({m, N});
   const std::uint64_t* pi = indices.data();
@@ -98,12 +104,12 @@ CArray<std::int32_t> decode(const CArray<std::uint64_t>& indices, std::int64_t N
   std::int64_t bad;
   {
     py::gil_scoped_release release;
-    bad = pvq::decode(pi, static_cast<std::size_t>(m), cb, po, n_threads);
+    bad = pvq::decode(pi, static_cast<std::size_t>(m), *cb, po, n_threads);
   }
   if (bad >= 0)
     throw std::invalid_argument(
         "indices[" + std::to_string(bad) + "] = " + std::to_string(pi[bad]) +
-        " is out of range: must be < V(N, K) = " + std::to_string(cb.total()));
+        " is out of range: must be < V(N, K) = " + std::to_string(cb->total()));
   return out;
 }
 
@@ -123,15 +129,20 @@ CArray<std::int32_t> search(const CArray<T>& x, std::int64_t K, int n_threads) {
   return out;
 }
 
-// The W-word codebook, or ValueError when it is too large or V(N, K) does not fit in W words.
-pvq::WideCodebook wide_codebook(std::int64_t N, std::int64_t K, std::int64_t W) {
+// The W-word codebook, tables built without the GIL; ValueError when they would be too large or
+// V(N, K) does not fit in W words.
+std::unique_ptr<pvq::WideCodebook> wide_codebook(std::int64_t N, std::int64_t K, std::int64_t W) {
   check_dims(N, K, 1);
   if (W < 1 || W > kMaxTableEntries || (N + 1) * (K + 1) * W > kMaxTableEntries)
     throw std::invalid_argument(
         "(N + 1) * (K + 1) * W must be <= 2^22 words for the tables, got W = " + std::to_string(W));
-  pvq::WideCodebook cb(static_cast<std::size_t>(N), static_cast<std::size_t>(K),
-                       static_cast<std::size_t>(W));
-  if (!cb.fits())
+  std::unique_ptr<pvq::WideCodebook> cb;
+  {
+    py::gil_scoped_release release;
+    cb = std::make_unique<pvq::WideCodebook>(
+        static_cast<std::size_t>(N), static_cast<std::size_t>(K), static_cast<std::size_t>(W));
+  }
+  if (!cb->fits())
     throw std::invalid_argument("V(N, K) does not fit in W = " + std::to_string(W) + " words");
   return cb;
 }
@@ -141,14 +152,14 @@ template <class P>
 py::tuple encode_words(const CArray<P>& pulses, std::int64_t K, std::int64_t W, int n_threads) {
   if (pulses.ndim() != 2) throw std::invalid_argument("vectors must be 2-D (m, N)");
   const std::int64_t m = pulses.shape(0), N = pulses.shape(1);
-  const pvq::WideCodebook cb = wide_codebook(N, K, W);
+  const std::unique_ptr<pvq::WideCodebook> cb = wide_codebook(N, K, W);
   CArray<std::uint64_t> out({m, W});
   const P* px = pulses.data();
   std::uint64_t* po = out.mutable_data();
   std::int64_t bad;
   {
     py::gil_scoped_release release;
-    bad = pvq::encode_wide(px, static_cast<std::size_t>(m), cb, po, n_threads);
+    bad = pvq::encode_wide(px, static_cast<std::size_t>(m), *cb, po, n_threads);
   }
   return py::make_tuple(out, bad);
 }
@@ -159,14 +170,14 @@ py::tuple decode_words(const CArray<std::uint64_t>& words, std::int64_t N, std::
   if (words.ndim() != 2) throw std::invalid_argument("words must be 2-D (m, W)");
   if (K > INT32_MAX) throw std::invalid_argument("K must be < 2^31");
   const std::int64_t m = words.shape(0), W = words.shape(1);
-  const pvq::WideCodebook cb = wide_codebook(N, K, W);
+  const std::unique_ptr<pvq::WideCodebook> cb = wide_codebook(N, K, W);
   CArray<std::int32_t> out({m, N});
   const std::uint64_t* pw = words.data();
   std::int32_t* po = out.mutable_data();
   std::int64_t bad;
   {
     py::gil_scoped_release release;
-    bad = pvq::decode_wide(pw, static_cast<std::size_t>(m), cb, po, n_threads);
+    bad = pvq::decode_wide(pw, static_cast<std::size_t>(m), *cb, po, n_threads);
   }
   return py::make_tuple(out, bad);
 }
