@@ -35,10 +35,7 @@ _EPS = float(np.finfo(np.float64).eps)
 def _phi(u: npt.ArrayLike) -> np.ndarray:
     """-u log u elementwise, 0 at u = 0."""
     a = np.asarray(u, dtype=np.float64)
-    out = np.zeros_like(a)
-    pos = a > 0
-    out[pos] = -a[pos] * np.log(a[pos])
-    return out
+    return -a * np.log(np.where(a > 0, a, 1.0))
 
 
 def _phi1(u: float) -> float:
