@@ -1,20 +1,23 @@
 """Entropy-bounded information maximisation (EBIM), the encoder half of MEC-B.
 
-EBIM (Ebrahimi, Chen, Khisti, NeurIPS 2024, Section 3): given p_X and a budget R, find the joint
-p(x, t) with X-marginal p_X that maximises I(X; T) subject to H(T) <= R. Two pieces of the paper:
+EBIM (Ebrahimi, Chen, Khisti, "Minimum entropy coupling with bottleneck", NeurIPS 2024): given
+p_X and a budget R, find the joint p(x, t) with X-marginal p_X that maximises I(X; T) subject to
+H(T) <= R. Two pieces of the paper:
 
 * ``greedy_code`` is its Algorithm 1, the deterministic EBIM solver. Start from T = X. At every
   step, if merging the two least probable codes already meets the budget, do that and stop;
   otherwise merge the two most probable codes and stop once the budget is met. For a deterministic
   map I(X; T) = H(T), and the paper proves the result within h(p_2) of the EBIM optimum, p_2 the
   second largest probability of p_X and h the binary entropy.
-* ``refined_encoder`` applies the paper's Theorem 3 (optimal couplings next to a deterministic
-  map) around that solution. To raise H(T) a little above a map's R_g, the best move is a small
-  mass from the cell with the least normalised value p(x, t) / p(t) to a new code in the same row;
-  to lower it a little below R_g, a small mass from the least cell of the least probable code to
-  the most probable code. Each move is sized so that H(T) = R exactly; the best of the greedy map
-  and of these moves from the maps Algorithm 1 meets around R is kept, so it never loses to
-  Algorithm 1.
+* ``refined_encoder`` uses the paper's Theorem 3 (optimal couplings next to a deterministic map,
+  its Figures 1 and 2) around that answer. To raise H(T) a little above a map's entropy R_g, the
+  best move is a small mass from the cell of least normalised value p(x, t) / p(t) to a new code
+  in the same row; to lower it a little below R_g, a small mass from the least cell of the least
+  probable code to the most probable code. Each move is sized so that H(T) = R; when a whole
+  cell is not enough, moving it gives the next deterministic map and the rule applies again (a
+  walk). The best of Algorithm 1's map and of the walks from the maps it ends among is kept, so
+  the refinement never loses to Algorithm 1. The paper's Figure 2 picks, for each R, the best
+  such move over every deterministic map; the walks search near Algorithm 1's answer instead.
 
 Everything is in nats. Algorithm 1 runs on the sorted masses: after k merges of the two most
 probable codes the codes are {s_1 + ... + s_{k+1}, s_{k+2}, ..., s_m}, so every entropy the
@@ -28,8 +31,6 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-
-_EPS = float(np.finfo(np.float64).eps)
 
 
 def _phi(u: npt.ArrayLike) -> np.ndarray:

@@ -181,8 +181,10 @@ def bottleneck_coupling(
     optimum next to a deterministic map moves: to spend the budget left, a small mass goes from the
     cell of least p(x, t) / p(t) to a new code in its row; from a map just above the budget, a
     small mass goes from the least cell of the least probable code to the most probable code. Each
-    move is sized to H(T) = R, and the best of the greedy map and of these moves from the maps
-    Algorithm 1 ends among is kept (never worse than ``"greedy"``; one row becomes stochastic).
+    move is sized to H(T) = R; when a whole cell is not enough, moving it gives the next
+    deterministic map and the rule applies again. The best of the greedy map and of these moves
+    from the maps Algorithm 1 ends among is kept (never worse than ``"greedy"``; at most one row
+    of the encoder becomes stochastic).
 
     Parameters
     ----------
@@ -203,8 +205,8 @@ def bottleneck_coupling(
 
     Notes
     -----
-    Cost: O(n_x log n_x) for the encoder (one sort; every entropy Algorithm 1 checks is a prefix
-    plus a suffix sum; the refinement sizes at most three moves by a scalar root search), then
+    Cost: O(n_x log n_x) for Algorithm 1 (one sort; every entropy it checks is a prefix plus a
+    suffix sum) and O(n_x log n_x) per step of the refinement's walks (at most 3 x 64 steps), then
     O((n_t + n_y) log(n_t + n_y)) for the decoder; the dense results take O(n_x n_t + n_t n_y)
     memory. H(T) <= R holds up to rounding (1e-12 relative). Reference: M. R. Ebrahimi, J. Chen,
     A. Khisti (2024), "Minimum entropy coupling with bottleneck", NeurIPS (arXiv:2410.21666).
