@@ -33,13 +33,20 @@
 // (the wheel stays portable). Every clone does the same IEEE operations in the same order per
 // element and the translation unit is built with -ffp-contract=off (no fused multiply-add even
 // where the CPU has FMA), so all give the numpy twin's bits.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    __GNUC__ >= 11  // the x86-64-v4 level name is GCC 11+
 #define INFOKIT_COMPRESS_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define INFOKIT_COMPRESS_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define INFOKIT_COMPRESS_CLONES
 #endif
+#if defined(__GNUC__)
 #define INFOKIT_COMPRESS_INLINE inline __attribute__((always_inline))
+#else
+#define INFOKIT_COMPRESS_INLINE inline
+#endif
 
 namespace infokit::compress {
 
