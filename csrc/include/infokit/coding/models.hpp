@@ -114,11 +114,13 @@ class TableModel {
   // symbol's interval and give it directly; only a bucket that a boundary crosses (flagged) scans.
   u32 find(u32 slot) const { return find(slot, shift_); }
   u32 find(u32 slot, int shift) const {
-    u32 s = bucket_[slot >> shift];
-    if (s & kScan) {
-      s &= ~kScan;
-      while (dec_[s + 1].start <= slot) ++s;
-    }
+    const u32 s = bucket(slot >> shift);
+    return s & kScan ? scan(s & ~kScan, slot) : s;
+  }
+  // The bucket's entry: its symbol, or (flagged kScan) the first of several to scan from.
+  u32 bucket(u32 b) const { return bucket_[b]; }
+  u32 scan(u32 s, u32 slot) const {
+    while (dec_[s + 1].start <= slot) ++s;
     return s;
   }
   static constexpr u32 kScan = u32{1} << 31;

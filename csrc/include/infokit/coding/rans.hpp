@@ -539,10 +539,8 @@ class RansDecoder {
     const u32 mask = Precision > 0 ? (u32{1} << Precision) - 1 : mask_;
     const int shift = Precision > 0 ? Precision - TableModel::kBucketBits : m.bucket_shift();
     const u32* const words = words_;
-#pragma GCC unroll 8
-    for (int j = 0; j < kLanes; ++j) {
-      const u32 s = static_cast<u32>(x[j]) & mask;
-      const u32 k = m.find(s, shift);
+    // Lane j decodes symbol k from slot s: the state update and the refill.
+    auto step = [&](int j, u32 s, u32 k) {
       const TableModel::DecSymbol d = m.dec(k);
       const u64 y = d.freq * (x[j] >> P) + s - d.start;
       std::ptrdiff_t at = pos - 1;
@@ -550,7 +548,18 @@ class RansDecoder {
       const u64 refilled = (y << 32) | words[at];
       x[j] = select_refill(y, refilled, pos);
       out[j] = low + static_cast<i64>(k);
-      if (__builtin_expect(k >= K, 0)) {
+    };
+#pragma GCC unroll 8
+    for (int j = 0; j < kLanes; ++j) {
+      const u32 s = static_cast<u32>(x[j]) & mask;
+      const u32 b = m.bucket(s >> shift);
+      if (__builtin_expect((b & TableModel::kScan) == 0, 1)) {
+        step(j, s, b);  // inside one symbol's interval: never the escape bin (a slot of its own)
+        continue;
+      }
+      const u32 k = m.scan(b & ~TableModel::kScan, s);
+      step(j, s, k);
+      if (k >= K) {
         // the escape bin: its payload now, before the next lane reads a word
         x_[j] = x[j], pos_ = pos;
         if (!get_escape(j, low, m.high(0), out[j]) && status_ == kOk) status_ = kBadEscape;
