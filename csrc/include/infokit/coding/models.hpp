@@ -159,6 +159,9 @@ class TableModel {
       const bool inside = cum_[s + 1] >= first_slot + (u64{1} << shift_);
       bucket_[b] = inside ? s : s | kScan;
     }
+    // The bucket of the escape slot M - 1 always scans: the block decoder looks for escapes
+    // only on that path (it does anyway unless a bucket is a single slot).
+    bucket_.back() |= kScan;
     dec_.resize(std::size_t{K_} + 2);
     for (u32 k = 0; k <= K_; ++k) dec_[k] = {cum_[k], cum_[k + 1] - cum_[k]};
     dec_[K_ + 1] = {static_cast<u32>(M) , 0};  // a sentinel above every slot

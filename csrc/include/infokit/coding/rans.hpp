@@ -309,7 +309,8 @@ class RansEncoder {
     for (; i >= kLanes; i -= kLanes) {
       const T* v = values + i - kLanes;
       // The symbols are read backwards, which hardware prefetchers follow less eagerly.
-      __builtin_prefetch(v - 8192 / sizeof(T));
+      constexpr std::size_t kAhead = 8192 / sizeof(T);
+      if (i >= kLanes + kAhead) __builtin_prefetch(v - kAhead);
       // No escape in the block: the OR of the offsets bounds their maximum (exact for an
       // alphabet of 2^b symbols); only when it reaches K are the offsets checked one by one.
       u64 bound = 0;
@@ -493,7 +494,7 @@ class RansDecoder {
     // While a block cannot read past the first word, the refill needs no clamp. The default
     // precision gets its own copy of the loop with constant shifts (fewer instructions).
     const std::ptrdiff_t safe = kLanes * kMaxWordsPerSymbol;
-    if (P_ == 24 && m.bucket_shift() == 24 - TableModel::kBucketBits)
+    if (P_ == 24 && m.bucket_shift() == 24 - TableModel::kBucketBits && m.low(0) == 0)
       for (; i + kLanes <= n && pos >= safe && status_ == kOk; i += kLanes)
         table_block<false, 24>(m, x, pos, out + i);
     for (; i + kLanes <= n && pos >= safe && status_ == kOk; i += kLanes)
@@ -530,10 +531,11 @@ class RansDecoder {
 #endif
   }
 
-  // One block; Precision > 0: that precision as a constant (with the default bucket table).
+  // One block; Precision > 0: that precision as a constant (with the default bucket table and
+  // symbols from 0, a shared Categorical).
   template <bool Clamp, int Precision>
   void table_block(const TableModel& m, u64* x, std::ptrdiff_t& pos, i64* out) {
-    const i64 low = m.low(0);
+    const i64 low = Precision > 0 ? 0 : m.low(0);  // the constant-precision copy: low = 0
     const u32 K = m.alphabet();
     const int P = Precision > 0 ? Precision : P_;
     const u32 mask = Precision > 0 ? (u32{1} << Precision) - 1 : mask_;
