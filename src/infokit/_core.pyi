@@ -299,9 +299,11 @@ class RansStreamDecoder:
     def popped(self) -> int: ...
     def finish(self) -> None: ...
     def decode_categorical(
-        self, probs: npt.NDArray[np.float64], n: int
+        self, probs: npt.NDArray[np.float64], n: int, out: npt.NDArray[np.int64] | None = None
     ) -> npt.NDArray[np.int64]: ...
-    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]: ...
+    def decode_rows(
+        self, probs: npt.NDArray[np.float64], n: int, out: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.int64]: ...
     def decode_parametric(
         self,
         family: int,
@@ -310,6 +312,7 @@ class RansStreamDecoder:
         low: int,
         high: int,
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]: ...
     def decode_mixture(
         self,
@@ -320,6 +323,7 @@ class RansStreamDecoder:
         low: int,
         high: int,
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]: ...
     def decode_tables(
         self,
@@ -328,6 +332,7 @@ class RansStreamDecoder:
         offsets: npt.NDArray[np.int64],
         index: npt.NDArray[np.int64],
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]: ...
 
 # The range coder's stream classes have the same methods (declared as subclasses for brevity;
