@@ -363,3 +363,24 @@ def losses_softmax_grad(
     dbias: npt.NDArray[np.float64] | None,
     n_threads: int = 1,
 ) -> float: ...
+
+# --- dictionary (csrc/include/infokit/dictionary/pursuit.hpp) ---------------------------------
+# gram (K, K) and xy (n, K): float32 or float64, same dtype, rows contiguous (row stride free);
+# norms_sq float64 (n,). Returns (support int64 (n, width), -1 past the end; coef (n, width);
+# count int64 (n,)). tol < 0: no tolerance.
+def omp_gram(
+    gram: npt.NDArray[np.floating],
+    xy: npt.NDArray[np.floating],
+    norms_sq: npt.NDArray[np.float64],
+    width: int,
+    tol: float,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
+def mp_gram(
+    gram: npt.NDArray[np.floating],
+    xy: npt.NDArray[np.floating],
+    norms_sq: npt.NDArray[np.float64],
+    width: int,
+    tol: float,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
