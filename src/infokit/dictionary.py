@@ -191,10 +191,7 @@ def _code(
         width = min(width, n_atoms)
     gram = np.ascontiguousarray(d_arr @ d_arr.T)
     xy = np.ascontiguousarray(x_arr @ d_arr.T)
-    if tol_value >= 0.0:
-        norms_sq = np.einsum("ij,ij->i", x_arr, x_arr, dtype=np.float64)
-    else:
-        norms_sq = np.zeros(x_arr.shape[0])
+    norms_sq = np.einsum("ij,ij->i", x_arr, x_arr, dtype=np.float64)
     support, coef, _ = _pursue(kind, gram, xy, norms_sq, width, tol_value, backend)
     codes = _dense(support, coef, n_atoms)
     return codes[0] if single else codes
@@ -654,7 +651,7 @@ def _grow_batch(
         width = min(n_nonzero, k) if method == "omp" else n_nonzero
         sub = np.ascontiguousarray(xy[pending, :k])
         support, coef, count = _pursue(
-            method, state.gram[:k, :k], sub, np.zeros(pending.size), width, -1.0, backend
+            method, state.gram[:k, :k], sub, norms[pending] ** 2, width, -1.0, backend
         )
         err[pending] = _relative_errors(x[pending], norms[pending], state.atoms, support, coef)
         nnz[pending] = count

@@ -30,6 +30,7 @@ def omp_gram(
     diag = np.diag(g).copy()
     inv_norm = 1.0 / np.sqrt(diag)
     eps = float(np.finfo(xy.dtype).eps)
+    noise = 64.0 * eps * np.sqrt(np.maximum(norms_sq, 0.0))  # as the kernel's noise_floor
     for lo in range(0, n, _BLOCK):
         rows = np.arange(lo, min(n, lo + _BLOCK))
         b = xy[rows].astype(np.float64)
@@ -48,7 +49,7 @@ def omp_gram(
             if step:
                 np.put_along_axis(score, chosen[idx], -1.0, axis=1)
             j = np.argmax(score, axis=1)
-            has_corr = score[np.arange(idx.size), j] > 0.0
+            has_corr = score[np.arange(idx.size), j] > noise[rows[idx]]
             if step:
                 g_old = g[chosen[idx][:, :, None], chosen[idx][:, None, :]]
                 g_new = g[chosen[idx], j[:, None]]
@@ -104,6 +105,7 @@ def mp_gram(
     dense = np.zeros((n, k))
     first_pick = np.full((n, k), np.iinfo(np.int64).max, dtype=np.int64)
     resid = norms_sq.astype(np.float64).copy()
+    noise = 64.0 * float(np.finfo(xy.dtype).eps) * np.sqrt(np.maximum(norms_sq, 0.0))
     alive = np.ones(n, dtype=bool)
     for step in range(width):
         if tol >= 0.0:
@@ -113,7 +115,7 @@ def mp_gram(
             break
         score = np.abs(c[idx]) * inv_norm
         j = np.argmax(score, axis=1)
-        ok = score[np.arange(idx.size), j] > 0.0
+        ok = score[np.arange(idx.size), j] > noise[idx]
         alive[idx[~ok]] = False
         idx, j = idx[ok], j[ok]
         cj = c[idx, j]

@@ -36,7 +36,8 @@ namespace infokit::dictionary {
 enum class PursuitStatus : int { ok = 0, bad_input = 1, no_memory = 2 };
 
 // Where the inputs and outputs live. gram is K x K with row stride ldg (>= K); xy is n x K with
-// row stride ldxy (>= K); norms_sq (n values, ||x||^2) may be null when tol < 0. support and coef
+// row stride ldxy (>= K); norms_sq holds the n values ||x||^2 (they scale the noise floor below
+// which a residual counts as zero, and the tolerance test). support and coef
 // are n x width, count has n entries.
 template <class T>
 struct PursuitProblem {
@@ -63,7 +64,7 @@ bool valid(const PursuitProblem<T>& p, bool width_within_atoms) {
   if (width_within_atoms && p.width > p.n_atoms) return false;
   if (p.ldg < p.n_atoms || p.ldxy < p.n_atoms) return false;
   if (!p.gram || !p.xy || !p.support || !p.coef || !p.count) return false;
-  if (p.tol >= 0.0 && !p.norms_sq) return false;
+  if (!p.norms_sq) return false;
   for (std::int64_t j = 0; j < p.n_atoms; ++j) {
     const T g = p.gram[j * p.ldg + j];
     if (!(g > T(0)) || !std::isfinite(static_cast<double>(g))) return false;
@@ -71,13 +72,13 @@ bool valid(const PursuitProblem<T>& p, bool width_within_atoms) {
   return true;
 }
 
-// The atom whose normalised correlation with the residual is largest (first on ties), skipping
-// atoms flagged in `taken` (may be null); -1 when every correlation is zero.
+// The atom whose normalised correlation with the residual, |c_j| / sqrt(G_jj), is largest (first
+// on ties), skipping atoms flagged in `taken` (may be null); -1 when none exceeds `floor`.
 template <class T>
 std::int64_t best_atom(const double* c, const double* inv_norm, const unsigned char* taken,
-                       std::int64_t n_atoms) {
+                       std::int64_t n_atoms, double floor) {
   std::int64_t best = -1;
-  double best_score = 0.0;
+  double best_score = floor;
   for (std::int64_t j = 0; j < n_atoms; ++j) {
     if (taken && taken[j]) continue;
     const double score = std::fabs(c[j]) * inv_norm[j];
@@ -87,6 +88,13 @@ std::int64_t best_atom(const double* c, const double* inv_norm, const unsigned c
     }
   }
   return best;
+}
+
+// A residual whose best normalised correlation is below this is numerical noise: a pursuit on
+// it would only add rounding-sized coefficients (or pick a dependent atom).
+template <class T>
+double noise_floor(double norm_sq) {
+  return 64.0 * std::numeric_limits<T>::epsilon() * std::sqrt(norm_sq > 0.0 ? norm_sq : 0.0);
 }
 
 // Per-thread scratch for OMP: correlations, the Cholesky factor (width x width), solves.
@@ -112,10 +120,11 @@ void omp_one(const PursuitProblem<T>& p, const double* inv_norm, std::int64_t i,
   double* L = s.L.data();
   for (std::int64_t j = 0; j < K; ++j) c[j] = static_cast<double>(xy[j]);
   const bool use_tol = p.tol >= 0.0;
-  double resid = use_tol ? p.norms_sq[i] : 0.0;
+  double resid = p.norms_sq[i];
+  const double noise = noise_floor<T>(p.norms_sq[i]);
   std::int64_t n = 0;
   while (n < W && !(use_tol && resid <= p.tol)) {
-    const std::int64_t j = best_atom<T>(c, inv_norm, s.taken.data(), K);
+    const std::int64_t j = best_atom<T>(c, inv_norm, s.taken.data(), K, noise);
     if (j < 0) break;
     const T* gj = p.gram + j * p.ldg;
     // New Cholesky row: solve L w = G[S, j], pivot^2 = G_jj - w . w.
@@ -155,7 +164,7 @@ void omp_one(const PursuitProblem<T>& p, const double* inv_norm, std::int64_t i,
       for (std::int64_t k = 0; k < K; ++k) c[k] -= g * static_cast<double>(row[k]);
       explained += g * static_cast<double>(xy[a]);
     }
-    if (use_tol) resid = p.norms_sq[i] - explained;
+    resid = p.norms_sq[i] - explained;
   }
   std::int64_t* sup = p.support + i * W;
   T* cf = p.coef + i * W;
@@ -177,10 +186,11 @@ void mp_one(const PursuitProblem<T>& p, const double* inv_norm, std::int64_t i,
   std::int64_t* sup = p.support + i * W;
   double* acc = coef_buf.data();
   const bool use_tol = p.tol >= 0.0;
-  double resid = use_tol ? p.norms_sq[i] : 0.0;
+  double resid = p.norms_sq[i];
+  const double noise = noise_floor<T>(p.norms_sq[i]);
   std::int64_t n = 0;  // distinct atoms so far, in order of first pick
   for (std::int64_t step = 0; step < W && !(use_tol && resid <= p.tol); ++step) {
-    const std::int64_t j = best_atom<T>(c, inv_norm, nullptr, K);
+    const std::int64_t j = best_atom<T>(c, inv_norm, nullptr, K, noise);
     if (j < 0) break;
     const T* gj = p.gram + j * p.ldg;
     const double gjj = static_cast<double>(gj[j]);
