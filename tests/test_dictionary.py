@@ -496,6 +496,8 @@ def test_bad_input_messages():
         dictionary.omp(X, D, tol="1")
     with pytest.raises(ValueError, match="backend must be one of"):
         dictionary.omp(X, D, backend="gpu")
+    with pytest.raises(ValueError, match="too large for float32: the products"):
+        dictionary.omp(X.astype(np.float32), (D * 1e30).astype(np.float32))
 
 
 def test_bad_input_grow_and_jaccard():

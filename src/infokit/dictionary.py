@@ -191,6 +191,10 @@ def _code(
         width = min(width, n_atoms)
     gram = np.ascontiguousarray(d_arr @ d_arr.T)
     xy = np.ascontiguousarray(x_arr @ d_arr.T)
+    if not (np.isfinite(gram).all() and np.isfinite(xy).all()):
+        raise ValueError(
+            f"X or D is too large for {dtype}: the products D Dᵀ or X Dᵀ overflow; rescale them"
+        )
     norms_sq = np.einsum("ij,ij->i", x_arr, x_arr, dtype=np.float64)
     support, coef, _ = _pursue(kind, gram, xy, norms_sq, width, tol_value, backend)
     codes = _dense(support, coef, n_atoms)
