@@ -107,7 +107,8 @@ def _as_atoms(dictionary: Any, name: str = "D") -> np.ndarray:
     if 0 in arr.shape:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     _finite(arr, name)
-    norms = np.einsum("ij,ij->i", arr, arr, dtype=np.float64)
+    with np.errstate(over="ignore"):  # a huge atom is not a zero one; overflow is caught later
+        norms = np.einsum("ij,ij->i", arr, arr, dtype=np.float64)
     zero = np.flatnonzero(norms == 0.0)
     if zero.size:
         raise ValueError(f"{name} has atoms of zero norm (rows {zero[:5].tolist()}); drop them")
@@ -189,8 +190,9 @@ def _code(
     d_arr = d_arr.astype(dtype, copy=False)
     if kind == "omp":
         width = min(width, n_atoms)
-    gram = np.ascontiguousarray(d_arr @ d_arr.T)
-    xy = np.ascontiguousarray(x_arr @ d_arr.T)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        gram = np.ascontiguousarray(d_arr @ d_arr.T)
+        xy = np.ascontiguousarray(x_arr @ d_arr.T)
     if not (np.isfinite(gram).all() and np.isfinite(xy).all()):
         raise ValueError(
             f"X or D is too large for {dtype}: the products D Dᵀ or X Dᵀ overflow; rescale them"
