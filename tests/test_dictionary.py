@@ -522,6 +522,8 @@ def test_bad_input_grow_and_jaccard():
         dictionary.grow(acts, threshold=0.1, labels=np.arange(9))
     with pytest.raises(ValueError, match="method must be one of"):
         dictionary.grow(acts, threshold=0.1, method="lasso")
+    with pytest.raises(ValueError, match="activations has activations whose squared norm"):
+        dictionary.grow(acts * 1e200, threshold=0.1)
     with pytest.raises(ValueError, match="max_atoms must be >= 1"):
         dictionary.grow(acts, threshold=0.1, max_atoms=0)
     d = dictionary.grow(acts, threshold=0.1)

@@ -562,6 +562,10 @@ def grow(
                 f"d = {state.atoms.shape[1]}"
             )
         _finite(batch, name)
+        with np.errstate(over="ignore"):
+            big = not np.isfinite(np.einsum("ij,ij->i", batch, batch, dtype=np.float64)).all()
+        if big:
+            raise ValueError(f"{name} has activations whose squared norm overflows; rescale them")
         x = np.ascontiguousarray(batch, dtype=state.atoms.dtype)
         err, nnz, zeros = _grow_batch(
             state, x, n_seen, thr, floor, n_nonzero, max_atoms, method, backend
