@@ -123,6 +123,15 @@ def test_omp_residual_is_orthogonal_to_chosen_atoms(backend):
         np.testing.assert_allclose(codes[i, chosen], lstsq, rtol=1e-9, atol=1e-12)
 
 
+def test_no_signals_give_no_codes(backend):
+    _, D = problem(23)
+    for codes in (
+        dictionary.omp(np.zeros((0, 30)), D, n_nonzero=3),
+        dictionary.matching_pursuit(np.zeros((0, 30)), D, n_iter=3),
+    ):
+        assert codes.shape == (0, 60)
+
+
 def test_omp_unnormalised_atoms_select_by_cosine(backend):
     X, D = problem(7)
     scales = np.random.default_rng(7).uniform(0.1, 10.0, D.shape[0])

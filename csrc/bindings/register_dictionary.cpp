@@ -18,6 +18,7 @@ namespace {
 template <class T>
 std::int64_t row_stride(const py::array_t<T>& a, const char* name) {
   if (a.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-D");
+  if (a.shape(0) == 0) return static_cast<std::int64_t>(a.shape(1));  // no rows: strides moot
   const auto item = static_cast<py::ssize_t>(sizeof(T));
   if (a.shape(1) > 1 && a.strides(1) != item)
     throw std::invalid_argument(std::string(name) + " rows must be contiguous");

@@ -63,8 +63,10 @@ bool valid(const PursuitProblem<T>& p, bool width_within_atoms) {
   if (p.n_atoms < 1 || p.n_signals < 0 || p.width < 1) return false;
   if (width_within_atoms && p.width > p.n_atoms) return false;
   if (p.ldg < p.n_atoms || p.ldxy < p.n_atoms) return false;
-  if (!p.gram || !p.xy || !p.support || !p.coef || !p.count) return false;
-  if (!p.norms_sq) return false;
+  if (!p.gram) return false;
+  // With no signals the per-signal buffers may be empty (null); nothing will touch them.
+  if (p.n_signals > 0 && (!p.xy || !p.norms_sq || !p.support || !p.coef || !p.count))
+    return false;
   for (std::int64_t j = 0; j < p.n_atoms; ++j) {
     const T g = p.gram[j * p.ldg + j];
     if (!(g > T(0)) || !std::isfinite(static_cast<double>(g))) return false;
