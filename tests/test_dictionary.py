@@ -388,6 +388,45 @@ def test_grow_backends_agree_and_max_atoms(backend):
     assert "max_atoms reached" in str(capped.report)
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    d=st.integers(1, 6),
+    threshold=st.floats(0.0, 1.2),
+    n_nonzero=st.integers(1, 4),
+    batch_size=st.integers(1, 16),
+    method=st.sampled_from(["omp", "mp"]),
+)
+def test_property_grow_invariants(seed, n, d, threshold, n_nonzero, batch_size, method):
+    rng = np.random.default_rng(seed)
+    acts = rng.standard_normal((n, d)) * (rng.random((n, 1)) < 0.9)  # some zero rows
+    if not np.any(acts):
+        acts[0, 0] = 1.0
+    results = []
+    for backend in _backend.available_backends():
+        g = dictionary.grow(
+            acts,
+            threshold=threshold,
+            n_nonzero=n_nonzero,
+            batch_size=batch_size,
+            method=method,
+            backend=backend,
+        )
+        results.append(g)
+        assert 1 <= len(g) <= n
+        assert len(set(g.origins.tolist())) == len(g)
+        np.testing.assert_allclose(np.linalg.norm(g.atoms, axis=1), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(g.atoms, unit_rows(acts[g.origins]), rtol=1e-12)
+        assert np.all(g.errors <= max(threshold, 1e-12))
+        assert np.all(g.errors[g.origins] == 0.0)
+        assert np.all(g.errors[~np.any(acts, axis=1)] == 0.0)
+        assert g.report.n_zero == int(np.sum(~np.any(acts, axis=1)))
+        if threshold >= 1.0:
+            assert len(g) == 1
+    np.testing.assert_array_equal(results[0].origins, results[-1].origins)
+
+
 def test_grow_worst_activation_is_added_first():
     # Batch of three with an empty dictionary after the seed: the one orthogonal to the seed
     # (error 1) must be added before the one at 45 degrees (error sin 45° ≈ 0.71).
