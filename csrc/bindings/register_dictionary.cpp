@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -30,7 +31,7 @@ std::int64_t row_stride(const py::array_t<T>& a, const char* name) {
 
 template <class T, bool Orthogonal>
 py::tuple pursue(const py::array_t<T>& gram, const py::array_t<T>& xy,
-                 const py::array_t<double, py::array::c_style>& norms_sq, std::int64_t width,
+                 const py::array_t<double, py::array::c_style>& norms_sq, std::int64_t steps,
                  double tol, int n_threads) {
   const std::int64_t ldg = row_stride(gram, "gram");
   const std::int64_t ldxy = row_stride(xy, "xy");
@@ -39,12 +40,16 @@ py::tuple pursue(const py::array_t<T>& gram, const py::array_t<T>& xy,
   if (xy.shape(1) != n_atoms) throw std::invalid_argument("xy must have one column per atom");
   if (norms_sq.ndim() != 1 || norms_sq.shape(0) != n)
     throw std::invalid_argument("norms_sq must have one entry per signal");
-  if (width < 1) throw std::invalid_argument("width must be >= 1");
+  if (steps < 1) throw std::invalid_argument("steps must be >= 1");
+  if (Orthogonal && steps > n_atoms)
+    throw std::invalid_argument("steps must be <= n_atoms for OMP (an atom is used once)");
+  // OMP stores one pair per step; MP merges repeated atoms, so it needs at most K pairs.
+  const std::int64_t width = std::min(steps, n_atoms);
   py::array_t<std::int64_t> support({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(width)});
   py::array_t<T> coef({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(width)});
   py::array_t<std::int64_t> count(static_cast<py::ssize_t>(n));
   ikd::PursuitProblem<T> p{gram.data(),     n_atoms, ldg, xy.data(), n, ldxy,
-                           norms_sq.data(), width,   tol, support.mutable_data(),
+                           norms_sq.data(), width,   steps, tol, support.mutable_data(),
                            coef.mutable_data(), count.mutable_data()};
   ikd::PursuitStatus status;
   {
@@ -53,8 +58,7 @@ py::tuple pursue(const py::array_t<T>& gram, const py::array_t<T>& xy,
   }
   if (status == ikd::PursuitStatus::bad_input)
     throw std::invalid_argument(
-        "pursuit: need n_atoms >= 1, width >= 1 (<= n_atoms for OMP), a positive finite "
-        "Gram diagonal");
+        "pursuit: need n_atoms >= 1 and a positive finite Gram diagonal");
   if (status == ikd::PursuitStatus::no_memory) throw std::bad_alloc();
   return py::make_tuple(support, coef, count);
 }
@@ -62,10 +66,10 @@ py::tuple pursue(const py::array_t<T>& gram, const py::array_t<T>& xy,
 template <class T>
 void define(py::module_& m) {
   m.def("omp_gram", &pursue<T, true>, py::arg("gram").noconvert(), py::arg("xy").noconvert(),
-        py::arg("norms_sq").noconvert(), py::arg("width"), py::arg("tol"), py::arg("n_threads") = 1,
+        py::arg("norms_sq").noconvert(), py::arg("steps"), py::arg("tol"), py::arg("n_threads") = 1,
         "Orthogonal matching pursuit from the Gram matrix: (support, coef, count).");
   m.def("mp_gram", &pursue<T, false>, py::arg("gram").noconvert(), py::arg("xy").noconvert(),
-        py::arg("norms_sq").noconvert(), py::arg("width"), py::arg("tol"), py::arg("n_threads") = 1,
+        py::arg("norms_sq").noconvert(), py::arg("steps"), py::arg("tol"), py::arg("n_threads") = 1,
         "Matching pursuit from the Gram matrix: (support, coef, count).");
 }
 

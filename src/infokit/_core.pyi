@@ -366,13 +366,14 @@ def losses_softmax_grad(
 
 # --- dictionary (csrc/include/infokit/dictionary/pursuit.hpp) ---------------------------------
 # gram (K, K) and xy (n, K): float32 or float64, same dtype, rows contiguous (row stride free);
-# norms_sq float64 (n,). Returns (support int64 (n, width), -1 past the end; coef (n, width);
+# norms_sq float64 (n,). steps: OMP atoms (<= K) or MP steps. Returns (support int64 (n, w) with
+# w = min(steps, K), -1 past the end; coef (n, w);
 # count int64 (n,)). tol < 0: no tolerance.
 def omp_gram(
     gram: npt.NDArray[np.floating],
     xy: npt.NDArray[np.floating],
     norms_sq: npt.NDArray[np.float64],
-    width: int,
+    steps: int,
     tol: float,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
@@ -380,7 +381,7 @@ def mp_gram(
     gram: npt.NDArray[np.floating],
     xy: npt.NDArray[np.floating],
     norms_sq: npt.NDArray[np.float64],
-    width: int,
+    steps: int,
     tol: float,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...

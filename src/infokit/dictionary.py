@@ -134,7 +134,7 @@ def _pursue(
     gram: np.ndarray,
     xy: np.ndarray,
     norms_sq: np.ndarray,
-    width: int,
+    steps: int,
     tol: float,
     backend: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,7 +147,7 @@ def _pursue(
     else:
         fn = getattr(_reference, name)
     result: tuple[np.ndarray, np.ndarray, np.ndarray] = fn(
-        gram, xy, norms_sq, width, tol, n_threads=get_num_threads()
+        gram, xy, norms_sq, steps, tol, n_threads=get_num_threads()
     )
     return result
 
@@ -175,21 +175,21 @@ def _code(
     if steps is None:
         if tol is None:
             steps = max(int(0.1 * n_atoms), 1)  # scikit-learn's default: 10% of the atoms
-            width = steps
+            n_steps = steps
         else:
-            width = n_atoms if kind == "omp" else 4 * n_atoms
+            n_steps = n_atoms if kind == "omp" else 4 * n_atoms
     else:
-        width = check_positive_int(steps, steps_name)
-        if kind == "omp" and width > n_atoms:
+        n_steps = check_positive_int(steps, steps_name)
+        if kind == "omp" and n_steps > n_atoms:
             raise ValueError(
-                f"{steps_name} must be <= the number of atoms = {n_atoms}, got {width}"
+                f"{steps_name} must be <= the number of atoms = {n_atoms}, got {n_steps}"
             )
     check_choice(backend, "backend", _backend.BACKENDS)
     dtype = _work_dtype(x_arr, d_arr)
     x_arr = x_arr.astype(dtype, copy=False)
     d_arr = d_arr.astype(dtype, copy=False)
     if kind == "omp":
-        width = min(width, n_atoms)
+        n_steps = min(n_steps, n_atoms)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         gram = np.ascontiguousarray(d_arr @ d_arr.T)
         xy = np.ascontiguousarray(x_arr @ d_arr.T)
@@ -198,7 +198,7 @@ def _code(
             f"X or D is too large for {dtype}: the products D Dᵀ or X Dᵀ overflow; rescale them"
         )
     norms_sq = np.einsum("ij,ij->i", x_arr, x_arr, dtype=np.float64)
-    support, coef, _ = _pursue(kind, gram, xy, norms_sq, width, tol_value, backend)
+    support, coef, _ = _pursue(kind, gram, xy, norms_sq, n_steps, tol_value, backend)
     codes = _dense(support, coef, n_atoms)
     return codes[0] if single else codes
 
@@ -664,10 +664,10 @@ def _grow_batch(
 
     def encode_rows(pending: np.ndarray) -> None:
         k = state.size
-        width = min(n_nonzero, k) if method == "omp" else n_nonzero
+        n_steps = min(n_nonzero, k) if method == "omp" else n_nonzero
         sub = np.ascontiguousarray(xy[pending, :k])
         support, coef, count = _pursue(
-            method, state.gram[:k, :k], sub, norms[pending] ** 2, width, -1.0, backend
+            method, state.gram[:k, :k], sub, norms[pending] ** 2, n_steps, -1.0, backend
         )
         err[pending] = _relative_errors(x[pending], norms[pending], state.atoms, support, coef)
         nnz[pending] = count

@@ -17,11 +17,12 @@ def omp_gram(
     gram: np.ndarray,
     xy: np.ndarray,
     norms_sq: np.ndarray,
-    width: int,
+    steps: int,
     tol: float,
     n_threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Orthogonal matching pursuit from ``G = D Dᵀ`` and ``xy = X Dᵀ``: (support, coef, count)."""
+    width = steps  # at most one atom per step
     n = xy.shape[0]
     support = np.full((n, width), -1, dtype=np.int64)
     coef = np.zeros((n, width), dtype=xy.dtype)
@@ -89,13 +90,14 @@ def mp_gram(
     gram: np.ndarray,
     xy: np.ndarray,
     norms_sq: np.ndarray,
-    width: int,
+    steps: int,
     tol: float,
     n_threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Matching pursuit from ``G = D Dᵀ`` and ``xy = X Dᵀ``: (support, coef, count).
 
-    Atoms are listed in the order of their first pick; a repeated pick adds to its coefficient.
+    ``steps`` is the number of steps; the outputs have ``min(steps, K)`` columns. Atoms are
+    listed in the order of their first pick; a repeated pick adds to its coefficient.
     """
     n, k = xy.shape
     g = gram.astype(np.float64)
@@ -107,7 +109,7 @@ def mp_gram(
     resid = norms_sq.astype(np.float64).copy()
     noise = 64.0 * float(np.finfo(xy.dtype).eps) * np.sqrt(np.maximum(norms_sq, 0.0))
     alive = np.ones(n, dtype=bool)
-    for step in range(width):
+    for step in range(steps):
         if tol >= 0.0:
             alive &= resid > tol
         idx = np.flatnonzero(alive)
@@ -127,9 +129,9 @@ def mp_gram(
     order = np.argsort(first_pick, axis=1, kind="stable")
     picked = np.take_along_axis(first_pick, order, axis=1) < np.iinfo(np.int64).max
     count = picked.sum(axis=1).astype(np.int64)
-    m = min(width, k)
-    support = np.full((n, width), -1, dtype=np.int64)
-    coef = np.zeros((n, width), dtype=xy.dtype)
+    m = min(steps, k)  # repeated atoms merge, so at most k distinct ones
+    support = np.full((n, m), -1, dtype=np.int64)
+    coef = np.zeros((n, m), dtype=xy.dtype)
     support[:, :m] = np.where(picked[:, :m], order[:, :m], -1)
     coef[:, :m] = np.where(picked[:, :m], np.take_along_axis(dense, order[:, :m], axis=1), 0.0)
     return support, coef, count

@@ -48,7 +48,9 @@ struct PursuitProblem {
   std::int64_t n_signals;
   std::int64_t ldxy;
   const double* norms_sq;
-  std::int64_t width;  // the most atoms per signal (OMP) or steps per signal (MP)
+  std::int64_t width;  // stored (atom, coefficient) pairs per signal: the most atoms it can use
+  std::int64_t steps;  // MP: steps per signal (atoms may repeat, so width = min(steps, K)
+                       // suffices); OMP: ignored, width is the most atoms
   double tol;          // stop when ||r||^2 <= tol; negative: no tolerance
   std::int64_t* support;
   T* coef;
@@ -57,11 +59,12 @@ struct PursuitProblem {
 
 namespace detail {
 
-// OMP picks each atom at most once, so its width cannot exceed K; MP may repeat atoms.
+// Neither pursuit uses an atom in more than one stored slot, so width <= K; MP must be able to
+// store every distinct atom its steps can reach.
 template <class T>
-bool valid(const PursuitProblem<T>& p, bool width_within_atoms) {
-  if (p.n_atoms < 1 || p.n_signals < 0 || p.width < 1) return false;
-  if (width_within_atoms && p.width > p.n_atoms) return false;
+bool valid(const PursuitProblem<T>& p, bool omp) {
+  if (p.n_atoms < 1 || p.n_signals < 0 || p.width < 1 || p.width > p.n_atoms) return false;
+  if (!omp && (p.steps < 1 || p.width < std::min(p.steps, p.n_atoms))) return false;
   if (p.ldg < p.n_atoms || p.ldxy < p.n_atoms) return false;
   if (!p.gram) return false;
   // With no signals the per-signal buffers may be empty (null); nothing will touch them.
@@ -220,7 +223,7 @@ void mp_one(const PursuitProblem<T>& p, const double* inv_norm, std::int64_t i,
   double resid = p.norms_sq[i];
   const double noise = noise_floor<T>(p.norms_sq[i]);
   std::int64_t n = 0;  // distinct atoms so far, in order of first pick
-  for (std::int64_t step = 0; step < W && !(use_tol && resid <= p.tol); ++step) {
+  for (std::int64_t step = 0; step < p.steps && !(use_tol && resid <= p.tol); ++step) {
     const std::int64_t j = best_atom<T>(c, inv_norm, nullptr, K, noise);
     if (j < 0) break;
     const T* gj = p.gram + j * p.ldg;
@@ -301,7 +304,7 @@ PursuitStatus mp_gram(const PursuitProblem<T>& p, int n_threads) {
   if (!detail::valid(p, false)) return PursuitStatus::bad_input;
   std::vector<double> inv_norm;
   if (!detail::inverse_norms(p, inv_norm)) return PursuitStatus::no_memory;
-  const std::int64_t work = p.n_atoms * p.width;
+  const std::int64_t work = p.n_atoms * std::min<std::int64_t>(p.steps, std::int64_t{1} << 20);
   return detail::run_parts(p.n_signals, work, n_threads, [&](std::int64_t lo, std::int64_t hi) {
     std::vector<double> c(static_cast<std::size_t>(p.n_atoms)), acc(static_cast<std::size_t>(p.width));
     for (std::int64_t i = lo; i < hi; ++i) detail::mp_one(p, inv_norm.data(), i, c, acc);
