@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -328,7 +328,7 @@ class GrowthReport:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # arrays inside: compare by identity
 class Dictionary:
     """A dictionary of atoms drawn from data, with where each atom came from.
 
@@ -355,8 +355,8 @@ class Dictionary:
     atoms: np.ndarray
     origins: np.ndarray
     labels: np.ndarray | None
-    errors: np.ndarray = field(compare=False)
-    nonzeros: np.ndarray = field(compare=False)
+    errors: np.ndarray
+    nonzeros: np.ndarray
     n_nonzero: int
     method: str
     report: GrowthReport
