@@ -401,14 +401,22 @@ class Dictionary:
 def encode(
     X: Any, dictionary: Dictionary, *, n_nonzero: int | None = None, backend: str = "auto"
 ) -> np.ndarray:
-    """Codes of ``X`` on a grown :class:`Dictionary` (see :meth:`Dictionary.encode`)."""
+    """Codes of ``X`` on a grown :class:`Dictionary`: the inference-time decomposition of P40.
+
+    Runs the pursuit the dictionary was grown with (:func:`omp` or :func:`matching_pursuit`)
+    with ``n_nonzero`` atoms (default: the growth's), so ``X ≈ codes @ dictionary.atoms``.
+    Returns ``(n, n_atoms)`` codes (``(n_atoms,)`` for one signal); cost as :func:`omp`.
+    """
     if not isinstance(dictionary, Dictionary):
         raise TypeError(f"dictionary must be a Dictionary, got {type(dictionary).__name__}")
     return dictionary.encode(X, n_nonzero=n_nonzero, backend=backend)
 
 
 def decode(codes: Any, dictionary: Dictionary) -> np.ndarray:
-    """``codes @ dictionary.atoms`` (see :meth:`Dictionary.decode`)."""
+    """The reconstruction ``x̂ = codes @ dictionary.atoms`` of encoded signals.
+
+    ``codes`` is ``(n, n_atoms)`` or ``(n_atoms,)``; one GEMM, ``O(n K d)``.
+    """
     if not isinstance(dictionary, Dictionary):
         raise TypeError(f"dictionary must be a Dictionary, got {type(dictionary).__name__}")
     return dictionary.decode(codes)
