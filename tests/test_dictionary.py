@@ -450,6 +450,14 @@ def test_grow_labels_and_repr():
     assert "atoms" in repr(d) and "threshold 0.5" in repr(d)
     assert "relative error" in str(d.report)
     np.testing.assert_array_equal(dictionary.encode(acts, d), d.encode(acts))
+    # encode keeps the Gram matrix of the atoms: same codes as a fresh omp, call after call.
+    fresh = dictionary.omp(acts, d.atoms, n_nonzero=2)
+    np.testing.assert_array_equal(d.encode(acts), fresh)
+    acts32 = acts.astype(np.float32)  # with float64 atoms the work stays float64
+    np.testing.assert_array_equal(d.encode(acts32), dictionary.omp(acts32, d.atoms, n_nonzero=2))
+    np.testing.assert_array_equal(
+        d.encode(acts, n_nonzero=1), dictionary.omp(acts, d.atoms, n_nonzero=1)
+    )
     codes = d.encode(acts)
     np.testing.assert_allclose(dictionary.decode(codes, d), codes @ d.atoms)
 

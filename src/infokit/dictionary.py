@@ -14,6 +14,7 @@ ICML 2025), P42 (dictionary atoms shared across layers).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Iterable, Iterator
@@ -167,7 +168,10 @@ def _code(
     tol: Any,
     backend: str,
     steps_name: str,
+    gram: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Validate, form ``D Dᵀ`` (unless a cached ``gram`` of the same atoms comes) and ``X Dᵀ``,
+    run the pursuit, return dense codes."""
     d_arr = _as_atoms(atoms)
     x_arr, single = _as_signals(x, d_arr.shape[1])
     n_atoms = d_arr.shape[0]
@@ -191,7 +195,8 @@ def _code(
     if kind == "omp":
         n_steps = min(n_steps, n_atoms)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        gram = np.ascontiguousarray(d_arr @ d_arr.T)
+        if gram is None or gram.dtype != dtype:
+            gram = np.ascontiguousarray(d_arr @ d_arr.T)
         xy = np.ascontiguousarray(x_arr @ d_arr.T)
     if not (np.isfinite(gram).all() and np.isfinite(xy).all()):
         raise ValueError(
@@ -369,13 +374,18 @@ class Dictionary:
         """What identifies an atom across dictionaries: its label if given, else its origin."""
         return self.origins if self.labels is None else self.labels
 
+    @functools.cached_property
+    def _gram(self) -> np.ndarray:
+        # Formed on the first encode and kept: later batches skip the O(K² d) product.
+        return np.ascontiguousarray(self.atoms @ self.atoms.T)
+
     def encode(self, X: Any, *, n_nonzero: int | None = None, backend: str = "auto") -> np.ndarray:
         """Codes of ``X`` on the atoms with the growth's pursuit; ``X ≈ codes @ atoms``."""
         k = self.n_nonzero if n_nonzero is None else n_nonzero
         if self.method == "omp":
             k = min(k, len(self)) if n_nonzero is None else k
-            return omp(X, self.atoms, n_nonzero=k, backend=backend)
-        return matching_pursuit(X, self.atoms, n_iter=k, backend=backend)
+            return _code("omp", X, self.atoms, k, None, backend, "n_nonzero", self._gram)
+        return _code("mp", X, self.atoms, k, None, backend, "n_iter", self._gram)
 
     def decode(self, codes: Any) -> np.ndarray:
         """``codes @ atoms``: the reconstruction of encoded signals."""
