@@ -18,6 +18,12 @@ from infokit import _backend, dictionary
 from infokit._reference import dictionary as ref_dictionary
 
 
+@pytest.fixture(params=["gram", "direct"])
+def route(request: pytest.FixtureRequest) -> str:
+    """The pursuit on D Dᵀ (C++ kernel or its numpy twin) and the one without it."""
+    return str(request.param)
+
+
 @pytest.fixture(autouse=True)
 def one_blas_thread():
     """Two BLAS threads on this shared 2-core machine are slower; the thread test sets its own."""
@@ -54,18 +60,18 @@ def planted(seed, n, d, k, s, dtype=np.float64):
 
 
 @pytest.mark.parametrize("n_nonzero", [1, 4, 12])
-def test_omp_matches_sklearn_orthogonal_mp_gram(backend, n_nonzero):
+def test_omp_matches_sklearn_orthogonal_mp_gram(backend, route, n_nonzero):
     X, D = problem(1)
-    got = dictionary.omp(X, D, n_nonzero=n_nonzero)
+    got = dictionary.omp(X, D, n_nonzero=n_nonzero, route=route)
     want = orthogonal_mp_gram(D @ D.T, D @ X.T, n_nonzero_coefs=n_nonzero).T
     np.testing.assert_array_equal(got != 0, want != 0)  # same supports
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-def test_omp_matches_sklearn_orthogonal_mp_with_tol(backend):
+def test_omp_matches_sklearn_orthogonal_mp_with_tol(backend, route):
     X, D = problem(2)
     tol = 0.3 * float(np.min(np.sum(X**2, axis=1)))
-    got = dictionary.omp(X, D, tol=tol)
+    got = dictionary.omp(X, D, tol=tol, route=route)
     want = orthogonal_mp(D.T, X.T, tol=tol).T
     np.testing.assert_array_equal(got != 0, want != 0)
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
@@ -73,47 +79,49 @@ def test_omp_matches_sklearn_orthogonal_mp_with_tol(backend):
     assert np.all(resid <= tol * (1 + 1e-9))
 
 
-def test_omp_default_is_ten_percent_of_atoms_like_sklearn(backend):
+def test_omp_default_is_ten_percent_of_atoms_like_sklearn(backend, route):
     X, D = problem(3, k=50)
-    got = dictionary.omp(X, D)
+    got = dictionary.omp(X, D, route=route)
     want = orthogonal_mp_gram(D @ D.T, D @ X.T).T
     assert np.all(np.count_nonzero(got, axis=1) == 5)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-def test_omp_single_signal_and_float32(backend):
+def test_omp_single_signal_and_float32(backend, route):
     X, D = problem(4)
-    one = dictionary.omp(X[3], D, n_nonzero=5)
+    one = dictionary.omp(X[3], D, n_nonzero=5, route=route)
     assert one.shape == (D.shape[0],)
-    np.testing.assert_allclose(one, dictionary.omp(X, D, n_nonzero=5)[3], rtol=1e-12)
-    got32 = dictionary.omp(X.astype(np.float32), D.astype(np.float32), n_nonzero=5)
+    np.testing.assert_allclose(one, dictionary.omp(X, D, n_nonzero=5, route=route)[3], rtol=1e-12)
+    got32 = dictionary.omp(X.astype(np.float32), D.astype(np.float32), n_nonzero=5, route=route)
     assert got32.dtype == np.float32
-    got64 = dictionary.omp(X, D, n_nonzero=5)
+    got64 = dictionary.omp(X, D, n_nonzero=5, route=route)
     np.testing.assert_array_equal(got32 != 0, got64 != 0)
     np.testing.assert_allclose(got32, got64, rtol=2e-4, atol=2e-5)
-    mixed = dictionary.omp(X.astype(np.float32), D, n_nonzero=5)
+    mixed = dictionary.omp(X.astype(np.float32), D, n_nonzero=5, route=route)
     assert mixed.dtype == np.float64
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_omp_recovers_planted_sparse_codes(backend, dtype):
+def test_omp_recovers_planted_sparse_codes(backend, route, dtype):
     # k = 128 atoms in d = 64: mutual coherence about 0.5, and s = 4 nonzeros of magnitude 1-2
     # are recovered exactly by OMP on random dictionaries with overwhelming probability.
     X, D, codes = planted(5, n=60, d=64, k=128, s=4, dtype=dtype)
-    got = dictionary.omp(X, D, n_nonzero=4)
+    got = dictionary.omp(X, D, n_nonzero=4, route=route)
     np.testing.assert_array_equal(got != 0, codes != 0)
     tol = 1e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(got, codes, atol=tol)
     # With a tolerance instead of a count, the pursuit stops once the residual is gone; the Gram
     # form tracks ‖r‖² = ‖x‖² − γ·xy_S, so "gone" is relative to ‖x‖² and the float epsilon.
     smallest = float(np.min(np.sum(X.astype(np.float64) ** 2, axis=1)))
-    got_tol = dictionary.omp(X, D, tol=smallest * (1e-4 if dtype == np.float32 else 1e-12))
+    got_tol = dictionary.omp(
+        X, D, tol=smallest * (1e-4 if dtype == np.float32 else 1e-12), route=route
+    )
     np.testing.assert_array_equal(got_tol != 0, codes != 0)
 
 
-def test_omp_residual_is_orthogonal_to_chosen_atoms(backend):
+def test_omp_residual_is_orthogonal_to_chosen_atoms(backend, route):
     X, D = problem(6)
-    codes = dictionary.omp(X, D, n_nonzero=7)
+    codes = dictionary.omp(X, D, n_nonzero=7, route=route)
     resid = X - codes @ D
     for i in range(X.shape[0]):
         chosen = np.flatnonzero(codes[i])
@@ -123,33 +131,50 @@ def test_omp_residual_is_orthogonal_to_chosen_atoms(backend):
         np.testing.assert_allclose(codes[i, chosen], lstsq, rtol=1e-9, atol=1e-12)
 
 
-def test_no_signals_give_no_codes(backend):
+def test_no_signals_give_no_codes(backend, route):
     _, D = problem(23)
     for codes in (
-        dictionary.omp(np.zeros((0, 30)), D, n_nonzero=3),
-        dictionary.matching_pursuit(np.zeros((0, 30)), D, n_iter=3),
+        dictionary.omp(np.zeros((0, 30)), D, n_nonzero=3, route=route),
+        dictionary.matching_pursuit(np.zeros((0, 30)), D, n_iter=3, route=route),
     ):
         assert codes.shape == (0, 60)
 
 
-def test_omp_unnormalised_atoms_select_by_cosine(backend):
+def test_auto_route_follows_the_flop_count():
+    # direct once K > (s - 1) n, or when D Dᵀ would exceed 2 GiB; gram otherwise.
+    many_atoms, few_atoms = np.zeros((1000, 16)), np.zeros((100, 16))
+    assert dictionary._choose_route(3, many_atoms, 5, False) == "direct"
+    assert dictionary._choose_route(5000, few_atoms, 5, False) == "gram"
+    assert dictionary._choose_route(3, many_atoms, 5, True) == "gram"  # a cached Gram is free
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(20000, 4), strides=(0, 0))
+    assert dictionary._choose_route(10**9, huge, 5, False) == "direct"
+    X, D = problem(24, n=3, k=200)
+    np.testing.assert_allclose(
+        dictionary.omp(X, D, n_nonzero=5),
+        dictionary.omp(X, D, n_nonzero=5, route="gram"),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+def test_omp_unnormalised_atoms_select_by_cosine(backend, route):
     X, D = problem(7)
     scales = np.random.default_rng(7).uniform(0.1, 10.0, D.shape[0])
-    got = dictionary.omp(X, D * scales[:, None], n_nonzero=6)
-    want = dictionary.omp(X, D, n_nonzero=6)
+    got = dictionary.omp(X, D * scales[:, None], n_nonzero=6, route=route)
+    want = dictionary.omp(X, D, n_nonzero=6, route=route)
     np.testing.assert_allclose(got * scales, want, rtol=1e-9, atol=1e-12)
 
 
-def test_omp_stops_on_dependent_atoms_and_zero_signal(backend):
+def test_omp_stops_on_dependent_atoms_and_zero_signal(backend, route):
     # Atom 2 is atom 0 + atom 1: after picking two of the three, the third adds nothing.
     D = unit_rows(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]]))
     x = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
-    codes = dictionary.omp(x, D, n_nonzero=3)
+    codes = dictionary.omp(x, D, n_nonzero=3, route=route)
     assert np.count_nonzero(codes[0]) == 1  # atom 2 alone is exact; the rest is rounding noise
     np.testing.assert_allclose(codes[0] @ D, x[0], atol=1e-12)
     np.testing.assert_array_equal(codes[1], 0.0)
     y = np.array([[1.0, 2.0, 0.5]])
-    codes = dictionary.omp(y, D, n_nonzero=3)
+    codes = dictionary.omp(y, D, n_nonzero=3, route=route)
     assert np.count_nonzero(codes) == 2  # the third atom is in the span of the first two
     assert np.all(np.isfinite(codes))
 
@@ -173,12 +198,12 @@ def mp_by_definition(x, D, n_iter):
     return code
 
 
-def test_matching_pursuit_matches_definition_and_residual_decreases(backend):
+def test_matching_pursuit_matches_definition_and_residual_decreases(backend, route):
     X, D = problem(8, n=15)
     D = D * np.random.default_rng(8).uniform(0.5, 2.0, D.shape[0])[:, None]
     previous = np.linalg.norm(X, axis=1)
     for n_iter in (1, 2, 5, 20, 80):
-        codes = dictionary.matching_pursuit(X, D, n_iter=n_iter)
+        codes = dictionary.matching_pursuit(X, D, n_iter=n_iter, route=route)
         want = np.array([mp_by_definition(x, D, n_iter) for x in X])
         np.testing.assert_allclose(codes, want, rtol=1e-9, atol=1e-12)
         resid = np.linalg.norm(X - codes @ D, axis=1)
@@ -187,15 +212,15 @@ def test_matching_pursuit_matches_definition_and_residual_decreases(backend):
         previous = resid
 
 
-def test_matching_pursuit_tol_and_orthonormal_dictionary(backend):
+def test_matching_pursuit_tol_and_orthonormal_dictionary(backend, route):
     # On an orthonormal basis MP is exact after d steps and equals OMP.
     rng = np.random.default_rng(9)
     Q = np.linalg.qr(rng.standard_normal((12, 12)))[0]
     X = rng.standard_normal((10, 12))
-    codes = dictionary.matching_pursuit(X, Q, n_iter=12)
+    codes = dictionary.matching_pursuit(X, Q, n_iter=12, route=route)
     np.testing.assert_allclose(codes, X @ Q.T, atol=1e-12)
-    np.testing.assert_allclose(codes, dictionary.omp(X, Q, n_nonzero=12), atol=1e-12)
-    coarse = dictionary.matching_pursuit(X, Q, tol=1.0)
+    np.testing.assert_allclose(codes, dictionary.omp(X, Q, n_nonzero=12, route=route), atol=1e-12)
+    coarse = dictionary.matching_pursuit(X, Q, tol=1.0, route=route)
     assert np.all(np.sum((X - coarse @ Q) ** 2, axis=1) <= 1.0 + 1e-12)
 
 
@@ -293,13 +318,13 @@ def test_property_omp_never_worse_than_mp_and_no_larger_than_signal(seed, k, d, 
     D = rng.standard_normal((k, d))
     D[np.linalg.norm(D, axis=1) == 0] = 1.0
     X = rng.standard_normal((5, d))
-    for backend in _backend.available_backends():
-        codes = dictionary.omp(X, D, n_nonzero=n_nonzero, backend=backend)
+    for backend, route in itertools.product(_backend.available_backends(), ("gram", "direct")):
+        codes = dictionary.omp(X, D, n_nonzero=n_nonzero, backend=backend, route=route)
         assert np.all(np.isfinite(codes))
         assert np.all(np.count_nonzero(codes, axis=1) <= min(n_nonzero, d))
         r_omp = np.linalg.norm(X - codes @ D, axis=1)
         assert np.all(r_omp <= np.linalg.norm(X, axis=1) * (1 + 1e-9))
-        mp = dictionary.matching_pursuit(X, D, n_iter=n_nonzero, backend=backend)
+        mp = dictionary.matching_pursuit(X, D, n_iter=n_nonzero, backend=backend, route=route)
         r_mp = np.linalg.norm(X - mp @ D, axis=1)
         # OMP's first step is MP's; each later OMP step is a least-squares refit on a support,
         # so after one step they agree and OMP is never worse then.
@@ -451,12 +476,14 @@ def test_grow_labels_and_repr():
     assert "relative error" in str(d.report)
     np.testing.assert_array_equal(dictionary.encode(acts, d), d.encode(acts))
     # encode keeps the Gram matrix of the atoms: same codes as a fresh omp, call after call.
-    fresh = dictionary.omp(acts, d.atoms, n_nonzero=2)
+    fresh = dictionary.omp(acts, d.atoms, n_nonzero=2, route="gram")
     np.testing.assert_array_equal(d.encode(acts), fresh)
     acts32 = acts.astype(np.float32)  # with float64 atoms the work stays float64
-    np.testing.assert_array_equal(d.encode(acts32), dictionary.omp(acts32, d.atoms, n_nonzero=2))
     np.testing.assert_array_equal(
-        d.encode(acts, n_nonzero=1), dictionary.omp(acts, d.atoms, n_nonzero=1)
+        d.encode(acts32), dictionary.omp(acts32, d.atoms, n_nonzero=2, route="gram")
+    )
+    np.testing.assert_array_equal(
+        d.encode(acts, n_nonzero=1), dictionary.omp(acts, d.atoms, n_nonzero=1, route="gram")
     )
     codes = d.encode(acts)
     np.testing.assert_allclose(dictionary.decode(codes, d), codes @ d.atoms)
@@ -554,8 +581,17 @@ def test_bad_input_messages():
         dictionary.omp(X, D, tol="1")
     with pytest.raises(ValueError, match="backend must be one of"):
         dictionary.omp(X, D, backend="gpu")
-    with pytest.raises(ValueError, match="too large for float32: the products"):
-        dictionary.omp(X.astype(np.float32), (D * 1e30).astype(np.float32))
+    big = (D * 1e30).astype(np.float32)
+    with pytest.raises(ValueError, match="too large for float32: the products D Dᵀ or X Dᵀ"):
+        dictionary.omp(X.astype(np.float32), big, route="gram")  # D Dᵀ ~ 1e60 overflows
+    # Without the Gram matrix only X Dᵀ ~ 1e30 is formed: fine, and the same supports.
+    direct = dictionary.omp(X.astype(np.float32), big, n_nonzero=2, route="direct")
+    small = dictionary.omp(X.astype(np.float32), D.astype(np.float32), n_nonzero=2)
+    np.testing.assert_array_equal(direct != 0, small != 0)
+    with pytest.raises(ValueError, match="too large for float32: the products X Dᵀ may"):
+        dictionary.omp(X.astype(np.float32) * 1e10, big, route="direct")
+    with pytest.raises(ValueError, match="route must be one of"):
+        dictionary.omp(X, D, route="sparse")
 
 
 def test_bad_input_grow_and_jaccard():

@@ -6,6 +6,8 @@ Shapes follow the rest of infokit: signals are rows, ``X`` is ``(n, d)`` (or one
 ``(n, n_atoms)`` with ``X ≈ codes @ D``. The dictionary-wide products ``G = D Dᵀ`` and
 ``X Dᵀ`` run in the BLAS that numpy ships; the per-signal pursuit loops run in C++
 (``csrc/include/infokit/dictionary/pursuit.hpp``), threaded over signals, or in the numpy twin.
+For few signals on many atoms a second route skips ``D Dᵀ`` (``route="direct"``, chosen by
+"auto" from the flop counts): one BLAS product ``R Dᵀ`` per step (``_pursuit_direct.py``).
 float32 input stays float32 (inner loops accumulate in double).
 
 Papers: P40 (ITDA: inference-time decomposition of activations, Leask, Nanda & Al Moubayed,
@@ -26,6 +28,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 
 from . import _backend
+from ._pursuit_direct import mp_direct, omp_direct
 from ._reference import dictionary as _reference
 from ._threads import get_num_threads
 from ._validation import check_choice, check_positive_int
@@ -42,6 +45,9 @@ __all__ = [
 ]
 
 METHODS = ("omp", "mp")
+ROUTES = ("auto", "gram", "direct")
+# "auto" avoids a Gram matrix larger than this (its K² entries).
+_GRAM_BYTES = 1 << 31
 JACCARD_BY = ("identity", "cosine")
 # Relative errors at or below this many float epsilons count as an exact reconstruction: an
 # activation that is a multiple of an existing atom is never added again because of rounding.
@@ -168,10 +174,12 @@ def _code(
     tol: Any,
     backend: str,
     steps_name: str,
+    route: str = "auto",
     gram: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Validate, form ``D Dᵀ`` (unless a cached ``gram`` of the same atoms comes) and ``X Dᵀ``,
-    run the pursuit, return dense codes."""
+    """Validate, choose the route, run the pursuit, return dense codes. The Gram route forms
+    ``D Dᵀ`` (unless a cached ``gram`` of the same atoms comes) and ``X Dᵀ``."""
+    check_choice(route, "route", ROUTES)
     d_arr = _as_atoms(atoms)
     x_arr, single = _as_signals(x, d_arr.shape[1])
     n_atoms = d_arr.shape[0]
@@ -194,6 +202,10 @@ def _code(
     d_arr = d_arr.astype(dtype, copy=False)
     if kind == "omp":
         n_steps = min(n_steps, n_atoms)
+    if route == "auto":
+        route = _choose_route(x_arr.shape[0], d_arr, n_steps, gram is not None)
+    if route == "direct":
+        return _code_direct(kind, x_arr, d_arr, n_steps, tol_value, single)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         if gram is None or gram.dtype != dtype:
             gram = np.ascontiguousarray(d_arr @ d_arr.T)
@@ -208,12 +220,44 @@ def _code(
     return codes[0] if single else codes
 
 
+def _choose_route(n: int, atoms: np.ndarray, steps: int, have_gram: bool) -> str:
+    """ "gram" unless D Dᵀ costs more than the direct route's per-step products, or is huge.
+
+    Gram route ≈ ``K² d + n K d`` BLAS flops (the pursuits after it are O(K s²) per signal);
+    direct ≈ ``s n K d``. So direct wins once ``K > (s − 1) n``: few signals, many atoms.
+    """
+    k, d = atoms.shape
+    if have_gram:
+        return "gram"
+    if k * k * atoms.itemsize > _GRAM_BYTES:
+        return "direct"
+    return "direct" if k * k * d + n * k * d > steps * n * k * d else "gram"
+
+
+def _code_direct(
+    kind: str, x: np.ndarray, atoms: np.ndarray, steps: int, tol: float, single: bool
+) -> np.ndarray:
+    # |⟨x, d⟩| <= d · max|x| · max|d|: within range, no product R Dᵀ can overflow.
+    bound = float(np.abs(x).max(initial=0.0)) * float(np.abs(atoms).max()) * x.shape[1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms_sq = np.einsum("ij,ij->i", x, x, dtype=np.float64)
+    if not (bound < float(np.finfo(x.dtype).max) and np.isfinite(norms_sq).all()):
+        raise ValueError(
+            f"X or D is too large for {x.dtype}: the products X Dᵀ may overflow; rescale them"
+        )
+    fn = omp_direct if kind == "omp" else mp_direct
+    support, coef, _ = fn(x, atoms, steps, tol, norms_sq)
+    codes = _dense(support, coef, atoms.shape[0])
+    return codes[0] if single else codes
+
+
 def omp(
     X: Any,
     D: Any,
     *,
     n_nonzero: int | None = None,
     tol: float | None = None,
+    route: str = "auto",
     backend: str = "auto",
 ) -> np.ndarray:
     """Orthogonal matching pursuit of many signals at once.
@@ -236,7 +280,13 @@ def omp(
     tol : float, optional
         Stop once the squared residual norm ``‖x − γ D_S‖₂²`` is at most ``tol`` (scikit-learn's
         meaning). With both, whichever comes first stops.
+    route : {"auto", "gram", "direct"}
+        "gram": form ``G = D Dᵀ`` once and pursue on it (below). "direct": no Gram matrix;
+        every step computes ``R Dᵀ`` for the residuals by BLAS and refits from the chosen
+        atoms (numpy), ``O(s n K d)`` flops and no ``K²`` memory: for few signals on many
+        atoms. "auto" takes direct when ``K > (s − 1) n`` or when ``G`` would exceed 2 GiB.
     backend : {"auto", "cpp", "numpy"}
+        Which Gram-route pursuit runs (the direct route is numpy + BLAS).
 
     Returns
     -------
@@ -252,7 +302,7 @@ def omp(
     correlation left or the next atom is numerically in the span of the chosen ones.
     Pati, Rezaiifar & Krishnaprasad (1993); the encoder of ITDA (P40).
     """
-    return _code("omp", X, D, n_nonzero, tol, backend, "n_nonzero")
+    return _code("omp", X, D, n_nonzero, tol, backend, "n_nonzero", route)
 
 
 def matching_pursuit(
@@ -261,6 +311,7 @@ def matching_pursuit(
     *,
     n_iter: int | None = None,
     tol: float | None = None,
+    route: str = "auto",
     backend: str = "auto",
 ) -> np.ndarray:
     """Plain matching pursuit of many signals at once (Mallat & Zhang 1993).
@@ -279,6 +330,8 @@ def matching_pursuit(
         of the atoms when ``tol`` is not given either, else ``4 · n_atoms``.
     tol : float, optional
         Stop once ``‖r‖² <= tol``.
+    route : {"auto", "gram", "direct"}
+        As for :func:`omp`.
     backend : {"auto", "cpp", "numpy"}
 
     Returns
@@ -291,7 +344,7 @@ def matching_pursuit(
     Same Gram form as :func:`omp`; cost ``O(K d (K + n))`` for the products plus ``O(n K)``
     per step. The residual norm never increases. ITDA (P40) decomposes with this pursuit.
     """
-    return _code("mp", X, D, n_iter, tol, backend, "n_iter")
+    return _code("mp", X, D, n_iter, tol, backend, "n_iter", route)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,8 +437,8 @@ class Dictionary:
         k = self.n_nonzero if n_nonzero is None else n_nonzero
         if self.method == "omp":
             k = min(k, len(self)) if n_nonzero is None else k
-            return _code("omp", X, self.atoms, k, None, backend, "n_nonzero", self._gram)
-        return _code("mp", X, self.atoms, k, None, backend, "n_iter", self._gram)
+            return _code("omp", X, self.atoms, k, None, backend, "n_nonzero", "gram", self._gram)
+        return _code("mp", X, self.atoms, k, None, backend, "n_iter", "gram", self._gram)
 
     def decode(self, codes: Any) -> np.ndarray:
         """``codes @ atoms``: the reconstruction of encoded signals."""
