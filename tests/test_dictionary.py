@@ -141,7 +141,7 @@ def test_no_signals_give_no_codes(backend, route):
 
 
 def test_auto_route_follows_the_flop_count():
-    # direct once K > (s - 1) n, or when D Dᵀ would exceed 2 GiB; gram otherwise.
+    # direct once K > (3 s - 1) n, or when D Dᵀ would exceed 2 GiB; gram otherwise.
     many_atoms, few_atoms = np.zeros((1000, 16)), np.zeros((100, 16))
     assert dictionary._choose_route(3, many_atoms, 5, False) == "direct"
     assert dictionary._choose_route(5000, few_atoms, 5, False) == "gram"

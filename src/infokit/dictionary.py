@@ -48,6 +48,8 @@ METHODS = ("omp", "mp")
 ROUTES = ("auto", "gram", "direct")
 # "auto" avoids a Gram matrix larger than this (its K² entries).
 _GRAM_BYTES = 1 << 31
+# The direct route's cost per flop relative to the Gram route's (see _choose_route).
+_DIRECT_COST = 3
 JACCARD_BY = ("identity", "cosine")
 # Relative errors at or below this many float epsilons count as an exact reconstruction: an
 # activation that is a multiple of an existing atom is never added again because of rounding.
@@ -224,14 +226,16 @@ def _choose_route(n: int, atoms: np.ndarray, steps: int, have_gram: bool) -> str
     """ "gram" unless D Dᵀ costs more than the direct route's per-step products, or is huge.
 
     Gram route ≈ ``K² d + n K d`` BLAS flops (the pursuits after it are O(K s²) per signal);
-    direct ≈ ``s n K d``. So direct wins once ``K > (s − 1) n``: few signals, many atoms.
+    direct ≈ ``s n K d`` plus a few passes over ``n × K`` per step, measured at about twice
+    its flop count (benchmarks/RESULTS.md: at equal flops it took 2.1× as long). So direct is
+    taken once the Gram route costs 3× its flops, ``K > (3 s − 1) n``: few signals, many atoms.
     """
     k, d = atoms.shape
     if have_gram:
         return "gram"
     if k * k * atoms.itemsize > _GRAM_BYTES:
         return "direct"
-    return "direct" if k * k * d + n * k * d > steps * n * k * d else "gram"
+    return "direct" if k * k * d + n * k * d > _DIRECT_COST * steps * n * k * d else "gram"
 
 
 def _code_direct(
@@ -284,7 +288,7 @@ def omp(
         "gram": form ``G = D Dᵀ`` once and pursue on it (below). "direct": no Gram matrix;
         every step computes ``R Dᵀ`` for the residuals by BLAS and refits from the chosen
         atoms (numpy), ``O(s n K d)`` flops and no ``K²`` memory: for few signals on many
-        atoms. "auto" takes direct when ``K > (s − 1) n`` or when ``G`` would exceed 2 GiB.
+        atoms. "auto" takes direct when ``K > (3 s − 1) n`` or when ``G`` would exceed 2 GiB.
     backend : {"auto", "cpp", "numpy"}
         Which Gram-route pursuit runs (the direct route is numpy + BLAS).
 
