@@ -5,6 +5,7 @@ Run by tools/sanitize.sh. Each call allocates O(n) scratch; a leak of it would a
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 import infokit.coding
 import infokit.continuous
 import infokit.losses
+import infokit.pvq
 from infokit import _backend
 
 
@@ -110,6 +112,48 @@ def calls() -> list:
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
         *dictionary_calls,
     ]
+
+
+# --- pvq: enumeration and greedy search (own block; extends calls() without editing it) ---
+def pvq_calls() -> list:
+    core = _backend.compiled("_core")
+    assert core is not None, "compiled modules missing"
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2000, 32))
+    pulses = core.pvq_search(x, 16, n_threads=2)
+    indices = core.pvq_encode(pulses, 16, n_threads=2)
+    bad = indices.copy()
+    bad[-1] = np.uint64(2**63)  # out of range: the kernel reports it, the binding raises
+    wide = infokit.pvq.encode(infokit.pvq.quantize(x, 64).pulses, 64, words=True)
+    wide_bad = wide.copy()
+    wide_bad[-1, -1] = np.uint64(2**63)  # out of range: reported as the bad row
+
+    def out_of_range() -> None:
+        with contextlib.suppress(ValueError):
+            core.pvq_decode(bad, 32, 16, n_threads=2)
+
+    return [
+        lambda: core.pvq_size_table(64, 40),
+        lambda: core.pvq_search(x, 16, n_threads=2),
+        lambda: core.pvq_search(x.astype(np.float32), 40, n_threads=2),
+        lambda: core.pvq_encode(pulses, 16, n_threads=2),
+        lambda: core.pvq_decode(indices, 32, 16, n_threads=2),
+        out_of_range,
+        lambda: infokit.pvq.quantize(x[:200], 64),  # multi-word indices (V >= 2^64)
+        lambda: core.pvq_encode_words(pulses, 16, 2, n_threads=2),
+        lambda: core.pvq_decode_words(wide, 32, 64, n_threads=2),
+        lambda: core.pvq_decode_words(wide_bad, 32, 64, n_threads=2),
+    ]
+
+
+_calls_without_pvq = calls
+
+
+def calls() -> list:  # the pvq block's extension of calls() above
+    return _calls_without_pvq() + pvq_calls()
+
+
+# --- end pvq ---
 
 
 def main() -> int:

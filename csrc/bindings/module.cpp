@@ -14,6 +14,7 @@ void register_matrix(py::module_& m);
 void register_knn(py::module_& m);
 void register_coding(py::module_& m);
 void register_losses(py::module_& m);
+void register_pvq(py::module_& m);
 void register_dictionary(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -28,5 +29,6 @@ PYBIND11_MODULE(_core, m) {
   register_knn(m);
   register_coding(m);
   register_losses(m);
+  register_pvq(m);
   register_dictionary(m);
 }

@@ -38,6 +38,7 @@ _SUBMODULES = (
     "continuous",
     "coding",
     "losses",
+    "pvq",
     "dictionary",
 )
 

@@ -364,6 +364,29 @@ def losses_softmax_grad(
     n_threads: int = 1,
 ) -> float: ...
 
+# --- pvq: pyramid vector quantization (csrc/include/infokit/pvq, register_pvq.cpp) -----------
+# Tables hold V(n, k) for n <= N, k <= K, saturated at 2^64 - 1; (N + 1)(K + 1) <= 2^22.
+# encode/decode need V(N, K) < 2^64 and raise ValueError naming the first bad row.
+def pvq_size_table(N: int, K: int) -> npt.NDArray[np.uint64]: ...
+def pvq_encode(
+    pulses: npt.NDArray[np.int32] | npt.NDArray[np.int64], K: int, n_threads: int = 1
+) -> npt.NDArray[np.uint64]: ...
+def pvq_decode(
+    indices: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
+) -> npt.NDArray[np.int32]: ...
+def pvq_search(
+    x: npt.NDArray[np.float32] | npt.NDArray[np.float64], K: int, n_threads: int = 1
+) -> npt.NDArray[np.int32]: ...
+
+# W-word indices (csrc/include/infokit/pvq/multiword.hpp): (m, W) little-endian uint64 words;
+# (N + 1)(K + 1) W <= 2^22. Each returns (result, first bad row or -1); the caller raises.
+def pvq_encode_words(
+    pulses: npt.NDArray[np.int32] | npt.NDArray[np.int64], K: int, W: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.uint64], int]: ...
+def pvq_decode_words(
+    words: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int32], int]: ...
+
 # --- dictionary (csrc/include/infokit/dictionary/pursuit.hpp) ---------------------------------
 # gram (K, K) and xy (n, K): float32 or float64, same dtype, rows contiguous (row stride free);
 # norms_sq float64 (n,). steps: OMP atoms (<= K) or MP steps. Returns (support int64 (n, w) with
