@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 import infokit.coding
+import infokit.compressors
 import infokit.continuous
 import infokit.losses
 import infokit.pvq
@@ -63,6 +64,21 @@ def calls() -> list:
     emb = rng.standard_normal((64, 16))
     cls = rng.standard_normal((300, 16))
     tokens = rng.integers(0, 300, 64)
+    # --- compressors: top-k, error-feedback top-k, QSGD encode/decode, random-k ---
+    grad32 = rng.standard_normal(200_000).astype(np.float32)
+    grad64 = rng.standard_normal(200_000)
+    residual32 = np.zeros_like(grad32)
+    q_norms, q_packed = core.qsgd_encode_f32(grad32, 128, 4, 7, n_threads=2)
+    compressor_calls = [
+        lambda: core.topk_f32(grad32, 2000, n_threads=2),
+        lambda: core.topk_f64(grad64, 2000, n_threads=2),
+        lambda: core.topk_feedback_f32(grad32, residual32, 2000, n_threads=2),
+        lambda: core.qsgd_encode_f64(grad64, 100, 3, 7, n_threads=2),
+        lambda: core.qsgd_decode_f32(q_norms, q_packed, grad32.size, 128, 4, n_threads=2),
+        lambda: core.randk_indices(grad64.size, 2000, 7),
+        lambda: infokit.compressors.ErrorFeedback(infokit.compressors.QSGD()).step(grad32),
+    ]
+    # --- end compressors ---
     # --- dictionary: the pursuits on a 200-atom Gram matrix (csrc/include/infokit/dictionary) ---
     atoms = rng.standard_normal((200, 32))
     atoms /= np.linalg.norm(atoms, axis=1, keepdims=True)
@@ -110,6 +126,7 @@ def calls() -> list:
         lambda: infokit.losses.cross_entropy(logits, labels, grad=True),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="vocab"),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
+        *compressor_calls,
         *dictionary_calls,
     ]
 

@@ -15,6 +15,7 @@ void register_knn(py::module_& m);
 void register_coding(py::module_& m);
 void register_losses(py::module_& m);
 void register_pvq(py::module_& m);
+void register_compressors(py::module_& m);
 void register_dictionary(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -30,5 +31,6 @@ PYBIND11_MODULE(_core, m) {
   register_coding(m);
   register_losses(m);
   register_pvq(m);
+  register_compressors(m);
   register_dictionary(m);
 }

@@ -39,6 +39,7 @@ _SUBMODULES = (
     "coding",
     "losses",
     "pvq",
+    "compressors",
     "dictionary",
 )
 

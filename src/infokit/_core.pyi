@@ -387,6 +387,46 @@ def pvq_decode_words(
     words: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
 ) -> tuple[npt.NDArray[np.int32], int]: ...
 
+# --- compressors (csrc/include/infokit/compress/) ----------------------------------------------
+# x: C-contiguous float32 (_f32) or float64 (_f64), never converted. topk*: (ascending int64
+# indices, values); topk_feedback* updates residual in place. qsgd_encode*: (bucket norms in x's
+# dtype, uint8 packed little-endian codes). Non-finite input raises ValueError.
+def topk_f32(
+    x: npt.NDArray[np.float32], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+def topk_f64(
+    x: npt.NDArray[np.float64], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def topk_feedback_f32(
+    x: npt.NDArray[np.float32], residual: npt.NDArray[np.float32], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+def topk_feedback_f64(
+    x: npt.NDArray[np.float64], residual: npt.NDArray[np.float64], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def qsgd_encode_f32(
+    x: npt.NDArray[np.float32], bucket: int, bits: int, seed: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]: ...
+def qsgd_encode_f64(
+    x: npt.NDArray[np.float64], bucket: int, bits: int, seed: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
+def qsgd_decode_f32(
+    norms: npt.NDArray[np.float32],
+    packed: npt.NDArray[np.uint8],
+    n: int,
+    bucket: int,
+    bits: int,
+    n_threads: int = 1,
+) -> npt.NDArray[np.float32]: ...
+def qsgd_decode_f64(
+    norms: npt.NDArray[np.float64],
+    packed: npt.NDArray[np.uint8],
+    n: int,
+    bucket: int,
+    bits: int,
+    n_threads: int = 1,
+) -> npt.NDArray[np.float64]: ...
+def randk_indices(n: int, k: int, seed: int) -> npt.NDArray[np.int64]: ...
+
 # --- dictionary (csrc/include/infokit/dictionary/pursuit.hpp) ---------------------------------
 # gram (K, K) and xy (n, K): float32 or float64, same dtype, rows contiguous (row stride free);
 # norms_sq float64 (n,). steps: OMP atoms (<= K) or MP steps. Returns (support int64 (n, w) with
