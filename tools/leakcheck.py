@@ -79,6 +79,20 @@ def calls() -> list:
         lambda: infokit.compressors.ErrorFeedback(infokit.compressors.QSGD()).step(grad32),
     ]
     # --- end compressors ---
+    # --- dictionary: the pursuits on a 200-atom Gram matrix (csrc/include/infokit/dictionary) ---
+    atoms = rng.standard_normal((200, 32))
+    atoms /= np.linalg.norm(atoms, axis=1, keepdims=True)
+    signals = rng.standard_normal((300, 32))
+    d_gram, d_xy = atoms @ atoms.T, signals @ atoms.T
+    d_norms = np.einsum("ij,ij->i", signals, signals)
+    d_gram32, d_xy32 = d_gram.astype(np.float32), d_xy.astype(np.float32)
+    dictionary_calls = [
+        lambda: core.omp_gram(d_gram, d_xy, d_norms, 12, -1.0, n_threads=2),
+        lambda: core.omp_gram(d_gram32, d_xy32, d_norms, 32, 0.5, n_threads=2),
+        lambda: core.mp_gram(d_gram, d_xy, d_norms, 40, 0.5, n_threads=2),
+        lambda: core.mp_gram(d_gram32, d_xy32, d_norms, 12, -1.0, n_threads=2),
+    ]
+    # --- end dictionary ---
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -113,6 +127,7 @@ def calls() -> list:
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="vocab"),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
         *compressor_calls,
+        *dictionary_calls,
     ]
 
 

@@ -40,6 +40,7 @@ _SUBMODULES = (
     "losses",
     "pvq",
     "compressors",
+    "dictionary",
 )
 
 __all__ = [

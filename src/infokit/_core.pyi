@@ -431,3 +431,25 @@ def qsgd_decode_f64(
     n_threads: int = 1,
 ) -> npt.NDArray[np.float64]: ...
 def randk_indices(n: int, k: int, seed: int) -> npt.NDArray[np.int64]: ...
+
+# --- dictionary (csrc/include/infokit/dictionary/pursuit.hpp) ---------------------------------
+# gram (K, K) and xy (n, K): float32 or float64, same dtype, rows contiguous (row stride free);
+# norms_sq float64 (n,). steps: OMP atoms (<= K) or MP steps. Returns (support int64 (n, w) with
+# w = min(steps, K), -1 past the end; coef (n, w);
+# count int64 (n,)). tol < 0: no tolerance.
+def omp_gram(
+    gram: npt.NDArray[np.floating],
+    xy: npt.NDArray[np.floating],
+    norms_sq: npt.NDArray[np.float64],
+    steps: int,
+    tol: float,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
+def mp_gram(
+    gram: npt.NDArray[np.floating],
+    xy: npt.NDArray[np.floating],
+    norms_sq: npt.NDArray[np.float64],
+    steps: int,
+    tol: float,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
