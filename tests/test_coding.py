@@ -317,6 +317,47 @@ def test_many_symbols_uses_the_bucket_table_tail_and_escapes():
         )
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_block_coders_with_scattered_escapes_match_the_twin(dtype):
+    # Long enough for the unrolled block loops (and their ends near the first words); escapes,
+    # some with multi-chunk payloads, inside blocks, in runs, and at the ends.
+    core()
+    rng = np.random.default_rng(12)
+    for K, precision in ((256, 24), (256, 20), (300, 24)):
+        p = zipf(K)
+        x = rng.choice(K, size=2003, p=p).astype(np.int64)
+        spots = np.concatenate([rng.choice(x.size, 40, replace=False), [0, 1, 2, 2001, 2002]])
+        x[spots] = rng.choice([K, K + 5, -1, -70000, 2**31 - 1, -(2**31)], spots.size)
+        x[800:820] = K + 1  # a run of escapes: whole blocks of them
+        x = x.astype(dtype)
+        model = coding.Categorical(p)
+        a = coding.encode(x, model, precision=precision, backend="cpp")
+        b = coding.encode(x, model, precision=precision, backend="numpy")
+        assert a.data == b.data, (K, precision)
+        np.testing.assert_array_equal(coding.decode(a, model), x)
+
+
+def test_decoders_write_into_a_given_output(backend):
+    kernels = core() if backend == "cpp" else ref
+    rng = np.random.default_rng(13)
+    p = zipf(16)
+    x = rng.choice(16, size=300, p=p)
+    words = coding._words(coding._read_header(coding.encode(x, coding.Categorical(p)))[-1])
+    out = np.full(400, -7, dtype=np.int64)
+    dec = kernels.RansStreamDecoder(words, 300, 24)
+    got = dec.decode_categorical(p, 300, out=out[50:350])
+    dec.finish()
+    np.testing.assert_array_equal(got, x)
+    np.testing.assert_array_equal(out[50:350], x)
+    assert (out[:50] == -7).all() and (out[350:] == -7).all()
+    if backend == "cpp":
+        dec = kernels.RansStreamDecoder(words, 300, 24)
+        with pytest.raises(ValueError, match="out must be a writable 1-D array of n entries"):
+            dec.decode_categorical(p, 300, out=out[:10])
+        with pytest.raises(TypeError, match="out must be a C-contiguous int64 array"):
+            dec.decode_categorical(p, 300, out=out[::2])
+
+
 # --- properties ---------------------------------------------------------------------------------
 
 
@@ -760,10 +801,15 @@ def test_long_streams_are_chunked_at_full_size():
 def test_compiled_crc32_equals_zlib():
     mod = core()
     rng = np.random.default_rng(21)
-    for n in (0, 1, 7, 8, 9, 63, 1000, 4097):
+    # below and around the 64-byte minimum of the folding path, its 16-byte steps, and its tail
+    for n in (0, 1, 7, 8, 9, 63, 64, 65, 79, 80, 127, 128, 129, 1000, 4097, 65536 + 13):
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
         for start in (0, 0xDEADBEEF):
             assert mod.crc32(data, start) == zlib.crc32(data, start)
+    block = rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    for offset in range(1, 17):  # unaligned starts
+        view = memoryview(block)[offset : offset + 2000]
+        assert mod.crc32(view, 7) == zlib.crc32(view, 7)
     words = rng.integers(0, 2**32, 999, dtype=np.uint64).astype("<u4")
     assert mod.crc32(words.data) == zlib.crc32(words.data)
 

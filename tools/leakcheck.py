@@ -5,13 +5,16 @@ Run by tools/sanitize.sh. Each call allocates O(n) scratch; a leak of it would a
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numpy as np
 
 import infokit.coding
+import infokit.compressors
 import infokit.continuous
 import infokit.losses
+import infokit.pvq
 from infokit import _backend
 
 
@@ -61,6 +64,35 @@ def calls() -> list:
     emb = rng.standard_normal((64, 16))
     cls = rng.standard_normal((300, 16))
     tokens = rng.integers(0, 300, 64)
+    # --- compressors: top-k, error-feedback top-k, QSGD encode/decode, random-k ---
+    grad32 = rng.standard_normal(200_000).astype(np.float32)
+    grad64 = rng.standard_normal(200_000)
+    residual32 = np.zeros_like(grad32)
+    q_norms, q_packed = core.qsgd_encode_f32(grad32, 128, 4, 7, n_threads=2)
+    compressor_calls = [
+        lambda: core.topk_f32(grad32, 2000, n_threads=2),
+        lambda: core.topk_f64(grad64, 2000, n_threads=2),
+        lambda: core.topk_feedback_f32(grad32, residual32, 2000, n_threads=2),
+        lambda: core.qsgd_encode_f64(grad64, 100, 3, 7, n_threads=2),
+        lambda: core.qsgd_decode_f32(q_norms, q_packed, grad32.size, 128, 4, n_threads=2),
+        lambda: core.randk_indices(grad64.size, 2000, 7),
+        lambda: infokit.compressors.ErrorFeedback(infokit.compressors.QSGD()).step(grad32),
+    ]
+    # --- end compressors ---
+    # --- dictionary: the pursuits on a 200-atom Gram matrix (csrc/include/infokit/dictionary) ---
+    atoms = rng.standard_normal((200, 32))
+    atoms /= np.linalg.norm(atoms, axis=1, keepdims=True)
+    signals = rng.standard_normal((300, 32))
+    d_gram, d_xy = atoms @ atoms.T, signals @ atoms.T
+    d_norms = np.einsum("ij,ij->i", signals, signals)
+    d_gram32, d_xy32 = d_gram.astype(np.float32), d_xy.astype(np.float32)
+    dictionary_calls = [
+        lambda: core.omp_gram(d_gram, d_xy, d_norms, 12, -1.0, n_threads=2),
+        lambda: core.omp_gram(d_gram32, d_xy32, d_norms, 32, 0.5, n_threads=2),
+        lambda: core.mp_gram(d_gram, d_xy, d_norms, 40, 0.5, n_threads=2),
+        lambda: core.mp_gram(d_gram32, d_xy32, d_norms, 12, -1.0, n_threads=2),
+    ]
+    # --- end dictionary ---
     # --- kNN engine fast paths (branch knnspeed): grid self-kNN and its tree fallback, the
     # AVX2 leaf scans and box bounds in high dimension, the bucket-guided 1-D counts.
     grid2 = rng.standard_normal((3000, 2))
@@ -70,6 +102,14 @@ def calls() -> list:
     high_radius = np.full(2000, 1.5)
     line = rng.standard_normal(5000)
     line_radius = rng.uniform(0.0, 0.1, 5000)
+    knn_calls = [
+        lambda: core.knn_self_points(grid2, 3, "chebyshev", 2),
+        lambda: core.knn_self_points(grid3, 3, "euclidean", 2),
+        lambda: core.knn_self_points(crowded, 3, "chebyshev", 2),
+        lambda: core.KNNTree(high).knn_self(3, "chebyshev", 2),
+        lambda: core.KNNTree(high).count_self(high_radius, True, "chebyshev", 2),
+        lambda: core.SortedCounter(line).count_self(line_radius, True, 2),
+    ]
     # --- end kNN engine fast paths
     return [
         lambda: core.histogram(narrow, n_threads=2),
@@ -104,15 +144,52 @@ def calls() -> list:
         lambda: infokit.losses.cross_entropy(logits, labels, grad=True),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="vocab"),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
-        # --- kNN engine fast paths (branch knnspeed)
-        lambda: core.knn_self_points(grid2, 3, "chebyshev", 2),
-        lambda: core.knn_self_points(grid3, 3, "euclidean", 2),
-        lambda: core.knn_self_points(crowded, 3, "chebyshev", 2),
-        lambda: core.KNNTree(high).knn_self(3, "chebyshev", 2),
-        lambda: core.KNNTree(high).count_self(high_radius, True, "chebyshev", 2),
-        lambda: core.SortedCounter(line).count_self(line_radius, True, 2),
-        # --- end kNN engine fast paths
+        *compressor_calls,
+        *dictionary_calls,
+        *knn_calls,  # kNN engine fast paths (branch knnspeed)
     ]
+
+
+# --- pvq: enumeration and greedy search (own block; extends calls() without editing it) ---
+def pvq_calls() -> list:
+    core = _backend.compiled("_core")
+    assert core is not None, "compiled modules missing"
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2000, 32))
+    pulses = core.pvq_search(x, 16, n_threads=2)
+    indices = core.pvq_encode(pulses, 16, n_threads=2)
+    bad = indices.copy()
+    bad[-1] = np.uint64(2**63)  # out of range: the kernel reports it, the binding raises
+    wide = infokit.pvq.encode(infokit.pvq.quantize(x, 64).pulses, 64, words=True)
+    wide_bad = wide.copy()
+    wide_bad[-1, -1] = np.uint64(2**63)  # out of range: reported as the bad row
+
+    def out_of_range() -> None:
+        with contextlib.suppress(ValueError):
+            core.pvq_decode(bad, 32, 16, n_threads=2)
+
+    return [
+        lambda: core.pvq_size_table(64, 40),
+        lambda: core.pvq_search(x, 16, n_threads=2),
+        lambda: core.pvq_search(x.astype(np.float32), 40, n_threads=2),
+        lambda: core.pvq_encode(pulses, 16, n_threads=2),
+        lambda: core.pvq_decode(indices, 32, 16, n_threads=2),
+        out_of_range,
+        lambda: infokit.pvq.quantize(x[:200], 64),  # multi-word indices (V >= 2^64)
+        lambda: core.pvq_encode_words(pulses, 16, 2, n_threads=2),
+        lambda: core.pvq_decode_words(wide, 32, 64, n_threads=2),
+        lambda: core.pvq_decode_words(wide_bad, 32, 64, n_threads=2),
+    ]
+
+
+_calls_without_pvq = calls
+
+
+def calls() -> list:  # the pvq block's extension of calls() above
+    return _calls_without_pvq() + pvq_calls()
+
+
+# --- end pvq ---
 
 
 def main() -> int:

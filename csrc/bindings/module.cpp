@@ -14,6 +14,9 @@ void register_matrix(py::module_& m);
 void register_knn(py::module_& m);
 void register_coding(py::module_& m);
 void register_losses(py::module_& m);
+void register_pvq(py::module_& m);
+void register_compressors(py::module_& m);
+void register_dictionary(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
@@ -27,4 +30,7 @@ PYBIND11_MODULE(_core, m) {
   register_knn(m);
   register_coding(m);
   register_losses(m);
+  register_pvq(m);
+  register_compressors(m);
+  register_dictionary(m);
 }

@@ -93,10 +93,23 @@ void push_block(Encoder& enc, const Model& m, const py::array& symbols) {
   push_typed(enc, m, a.data(), n);
 }
 
+// The array a decoder writes n symbols into: `out` when given (a writable C-contiguous int64
+// array of n entries, e.g. a slice of a larger result), else a new one.
+Values output_for(const py::object& out, std::size_t n) {
+  if (out.is_none()) return Values(static_cast<py::ssize_t>(n));
+  if (!py::isinstance<Values>(out))
+    throw py::type_error("out must be a C-contiguous int64 array");
+  auto a = py::reinterpret_borrow<Values>(out);
+  if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != n || !a.writeable())
+    throw std::invalid_argument("out must be a writable 1-D array of n entries");
+  return a;
+}
+
 // Pops one model's block of n symbols from a decoder (GIL released); ValueError if it fails.
 template <class Decoder, class Model>
-Values pop_block(Decoder& dec, const Model& m, std::size_t n) {
-  Values out(static_cast<py::ssize_t>(n));
+Values pop_block(Decoder& dec, const Model& m, std::size_t n,
+                 const py::object& out_arg = py::none()) {
+  Values out = output_for(out_arg, n);
   std::int64_t* o = out.mutable_data();
   int status = dec.status();
   if (status == ic::kOk) {
@@ -328,53 +341,54 @@ void register_streams(py::module_& m, const char* enc_name, const char* dec_name
       .def("finish", &Dec::finish)
       .def(
           "decode_categorical",
-          [](Dec& d, const Reals& probs, std::size_t n) {
+          [](Dec& d, const Reals& probs, std::size_t n, const py::object& out) {
             auto& dec = d.get(n);
-            return pop_block(dec, table_model(probs, dec.precision()), n);
+            return pop_block(dec, table_model(probs, dec.precision()), n, out);
           },
-          py::arg("probs"), py::arg("n"))
+          py::arg("probs"), py::arg("n"), py::arg("out") = py::none())
       .def(
           "decode_rows",
-          [](Dec& d, const Reals& probs, std::size_t n) {
+          [](Dec& d, const Reals& probs, std::size_t n, const py::object& out) {
             auto& dec = d.get(n);
-            return pop_block(dec, rows_model(probs, n, dec.precision()), n);
+            return pop_block(dec, rows_model(probs, n, dec.precision()), n, out);
           },
-          py::arg("probs"), py::arg("n"))
+          py::arg("probs"), py::arg("n"), py::arg("out") = py::none())
       .def(
           "decode_parametric",
           [](Dec& d, int family, const Reals& mean, const Reals& scale,
-             std::int64_t low, std::int64_t high, std::size_t n) {
+             std::int64_t low, std::int64_t high, std::size_t n, const py::object& out) {
             auto& dec = d.get(n);
             return pop_block(
-                dec, parametric_model(family, mean, scale, low, high, n, dec.precision()), n);
+                dec, parametric_model(family, mean, scale, low, high, n, dec.precision()), n,
+                out);
           },
           py::arg("family"), py::arg("mean"), py::arg("scale"), py::arg("low"), py::arg("high"),
-          py::arg("n"))
+          py::arg("n"), py::arg("out") = py::none())
       .def(
           "decode_mixture",
           [](Dec& d, const CArray<std::int32_t>& families, const Reals& means,
              const Reals& scales, const Reals& weights, std::int64_t low, std::int64_t high,
-             std::size_t n) {
+             std::size_t n, const py::object& out) {
             auto& dec = d.get(n);
             check_alphabet(low, high, dec.precision());
             const MixtureArgs a = mixture_args(families, means, scales, weights, n);
             const ic::MixtureModel model(static_cast<int>(a.families.size()), a.families.data(),
                                          means.data(), scales.data(), weights.data(), a.stride,
                                          low, high, dec.precision());
-            return pop_block(dec, model, n);
+            return pop_block(dec, model, n, out);
           },
           py::arg("families"), py::arg("means"), py::arg("scales"), py::arg("weights"),
-          py::arg("low"), py::arg("high"), py::arg("n"))
+          py::arg("low"), py::arg("high"), py::arg("n"), py::arg("out") = py::none())
       .def(
           "decode_tables",
           [](Dec& d, const Reals& weights, const Values& sizes, const Values& offsets,
-             const Values& index, std::size_t n) {
+             const Values& index, std::size_t n, const py::object& out) {
             auto& dec = d.get(n);
             const auto model = indexed_tables(weights, sizes, offsets, index, n, dec.precision());
-            return pop_block(dec, model, n);
+            return pop_block(dec, model, n, out);
           },
           py::arg("weights"), py::arg("sizes"), py::arg("offsets"), py::arg("index"),
-          py::arg("n"));
+          py::arg("n"), py::arg("out") = py::none());
 }
 
 }  // namespace

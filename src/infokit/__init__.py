@@ -38,6 +38,9 @@ _SUBMODULES = (
     "continuous",
     "coding",
     "losses",
+    "pvq",
+    "compressors",
+    "dictionary",
 )
 
 __all__ = [

@@ -299,9 +299,11 @@ class RansStreamDecoder:
     def popped(self) -> int: ...
     def finish(self) -> None: ...
     def decode_categorical(
-        self, probs: npt.NDArray[np.float64], n: int
+        self, probs: npt.NDArray[np.float64], n: int, out: npt.NDArray[np.int64] | None = None
     ) -> npt.NDArray[np.int64]: ...
-    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]: ...
+    def decode_rows(
+        self, probs: npt.NDArray[np.float64], n: int, out: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.int64]: ...
     def decode_parametric(
         self,
         family: int,
@@ -310,6 +312,7 @@ class RansStreamDecoder:
         low: int,
         high: int,
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]: ...
     def decode_mixture(
         self,
@@ -320,6 +323,7 @@ class RansStreamDecoder:
         low: int,
         high: int,
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]: ...
     def decode_tables(
         self,
@@ -328,6 +332,7 @@ class RansStreamDecoder:
         offsets: npt.NDArray[np.int64],
         index: npt.NDArray[np.int64],
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]: ...
 
 # The range coder's stream classes have the same methods (declared as subclasses for brevity;
@@ -363,3 +368,88 @@ def losses_softmax_grad(
     dbias: npt.NDArray[np.float64] | None,
     n_threads: int = 1,
 ) -> float: ...
+
+# --- pvq: pyramid vector quantization (csrc/include/infokit/pvq, register_pvq.cpp) -----------
+# Tables hold V(n, k) for n <= N, k <= K, saturated at 2^64 - 1; (N + 1)(K + 1) <= 2^22.
+# encode/decode need V(N, K) < 2^64 and raise ValueError naming the first bad row.
+def pvq_size_table(N: int, K: int) -> npt.NDArray[np.uint64]: ...
+def pvq_encode(
+    pulses: npt.NDArray[np.int32] | npt.NDArray[np.int64], K: int, n_threads: int = 1
+) -> npt.NDArray[np.uint64]: ...
+def pvq_decode(
+    indices: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
+) -> npt.NDArray[np.int32]: ...
+def pvq_search(
+    x: npt.NDArray[np.float32] | npt.NDArray[np.float64], K: int, n_threads: int = 1
+) -> npt.NDArray[np.int32]: ...
+
+# W-word indices (csrc/include/infokit/pvq/multiword.hpp): (m, W) little-endian uint64 words;
+# (N + 1)(K + 1) W <= 2^22. Each returns (result, first bad row or -1); the caller raises.
+def pvq_encode_words(
+    pulses: npt.NDArray[np.int32] | npt.NDArray[np.int64], K: int, W: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.uint64], int]: ...
+def pvq_decode_words(
+    words: npt.NDArray[np.uint64], N: int, K: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int32], int]: ...
+
+# --- compressors (csrc/include/infokit/compress/) ----------------------------------------------
+# x: C-contiguous float32 (_f32) or float64 (_f64), never converted. topk*: (ascending int64
+# indices, values); topk_feedback* updates residual in place. qsgd_encode*: (bucket norms in x's
+# dtype, uint8 packed little-endian codes). Non-finite input raises ValueError.
+def topk_f32(
+    x: npt.NDArray[np.float32], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+def topk_f64(
+    x: npt.NDArray[np.float64], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def topk_feedback_f32(
+    x: npt.NDArray[np.float32], residual: npt.NDArray[np.float32], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+def topk_feedback_f64(
+    x: npt.NDArray[np.float64], residual: npt.NDArray[np.float64], k: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def qsgd_encode_f32(
+    x: npt.NDArray[np.float32], bucket: int, bits: int, seed: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]: ...
+def qsgd_encode_f64(
+    x: npt.NDArray[np.float64], bucket: int, bits: int, seed: int, n_threads: int = 1
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8]]: ...
+def qsgd_decode_f32(
+    norms: npt.NDArray[np.float32],
+    packed: npt.NDArray[np.uint8],
+    n: int,
+    bucket: int,
+    bits: int,
+    n_threads: int = 1,
+) -> npt.NDArray[np.float32]: ...
+def qsgd_decode_f64(
+    norms: npt.NDArray[np.float64],
+    packed: npt.NDArray[np.uint8],
+    n: int,
+    bucket: int,
+    bits: int,
+    n_threads: int = 1,
+) -> npt.NDArray[np.float64]: ...
+def randk_indices(n: int, k: int, seed: int) -> npt.NDArray[np.int64]: ...
+
+# --- dictionary (csrc/include/infokit/dictionary/pursuit.hpp) ---------------------------------
+# gram (K, K) and xy (n, K): float32 or float64, same dtype, rows contiguous (row stride free);
+# norms_sq float64 (n,). steps: OMP atoms (<= K) or MP steps. Returns (support int64 (n, w) with
+# w = min(steps, K), -1 past the end; coef (n, w);
+# count int64 (n,)). tol < 0: no tolerance.
+def omp_gram(
+    gram: npt.NDArray[np.floating],
+    xy: npt.NDArray[np.floating],
+    norms_sq: npt.NDArray[np.float64],
+    steps: int,
+    tol: float,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
+def mp_gram(
+    gram: npt.NDArray[np.floating],
+    xy: npt.NDArray[np.floating],
+    norms_sq: npt.NDArray[np.float64],
+    steps: int,
+    tol: float,
+    n_threads: int = 1,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...

@@ -757,7 +757,7 @@ def _encode_chunks(
     s: Symbols,
     shape: tuple[int, ...],
     precision: int,
-) -> npt.NDArray[np.uint32]:
+) -> list[npt.NDArray[np.uint32]]:
     name, args = model._block(shape)
     flat = np.ascontiguousarray(s.reshape(-1))
     parts = _chunks(flat.size, CHUNK)
@@ -770,7 +770,7 @@ def _encode_chunks(
 
     words = _map(one, len(parts))
     table = np.array([CHUNK] + [w.size for w in words], dtype=np.uint32)
-    return np.concatenate([table, *words])
+    return [table, *words]  # joined once, into the stream's bytes
 
 
 def _decode_chunks(
@@ -796,7 +796,7 @@ def _decode_chunks(
         a, b = parts[t]
         chunk = words[starts[t] : starts[t + 1]]
         dec = getattr(kernels, f"{_STREAM_CLASSES[code]}StreamDecoder")(chunk, b - a, precision)
-        out[a:b] = getattr(dec, f"decode_{name}")(*_cut(model, args, a, b), b - a)
+        getattr(dec, f"decode_{name}")(*_cut(model, args, a, b), b - a, out=out[a:b])
         dec.finish()
 
     _map(one, len(parts))
@@ -821,11 +821,17 @@ def _pop(dec: Any, model: Model, shape: tuple[int, ...]) -> npt.NDArray[np.int64
 def _seal(
     words: Any, coder: int, precision: int, tag: int, count: int, ideal: Callable[[], float]
 ) -> Encoded:
-    """Header, checksum and words: the stream, and (lazily) what it cost against the ideal."""
-    payload = np.ascontiguousarray(words, dtype="<u4").data  # a memoryview: no copy
+    """Header, checksum and words: the stream, and (lazily) what it cost against the ideal.
+
+    ``words``: an array of words, or a list of them (the parts of a chunked stream), copied once,
+    into the stream's bytes."""
+    parts = words if isinstance(words, list) else [words]
+    payload = [np.ascontiguousarray(w, dtype="<u4").data for w in parts]  # memoryviews: no copy
     head = _HEADER.pack(MAGIC, VERSION, coder, precision, tag, count, 0)[:16]
-    crc = _crc32(payload, _crc32(head))
-    data = b"".join((head, struct.pack("<I", crc), payload))
+    crc = _crc32(head)
+    for part in payload:
+        crc = _crc32(part, crc)
+    data = b"".join((head, struct.pack("<I", crc), *payload))
     return Encoded(data=data, count=count, bits=8 * len(data), _ideal=ideal)
 
 

@@ -194,12 +194,26 @@ class _Pops:
     def _pop(self, cum_of: Cum, bounds: Bounds, n: int) -> npt.NDArray[np.int64]:
         raise NotImplementedError
 
-    def decode_categorical(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
-        cum = _categorical_cum([float(v) for v in probs], self.precision)
-        return self._pop(lambda i: cum, _fixed(0, len(probs) - 1), n)
+    @staticmethod
+    def _into(
+        values: npt.NDArray[np.int64], out: npt.NDArray[np.int64] | None
+    ) -> npt.NDArray[np.int64]:
+        """``values``, or written into ``out`` (the compiled decoders' optional output)."""
+        if out is None:
+            return values
+        out[...] = values
+        return out
 
-    def decode_rows(self, probs: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.int64]:
-        return self._pop(*_rows_of(probs, self.precision), n)
+    def decode_categorical(
+        self, probs: npt.NDArray[np.float64], n: int, out: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.int64]:
+        cum = _categorical_cum([float(v) for v in probs], self.precision)
+        return self._into(self._pop(lambda i: cum, _fixed(0, len(probs) - 1), n), out)
+
+    def decode_rows(
+        self, probs: npt.NDArray[np.float64], n: int, out: npt.NDArray[np.int64] | None = None
+    ) -> npt.NDArray[np.int64]:
+        return self._into(self._pop(*_rows_of(probs, self.precision), n), out)
 
     def decode_parametric(
         self,
@@ -209,9 +223,10 @@ class _Pops:
         low: int,
         high: int,
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]:
         cum_of = _parametric_of(family, mean, scale, low, high, self.precision)
-        return self._pop(cum_of, _fixed(low, high), n)
+        return self._into(self._pop(cum_of, _fixed(low, high), n), out)
 
     def decode_mixture(
         self,
@@ -222,9 +237,10 @@ class _Pops:
         low: int,
         high: int,
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]:
         cum_of = _mixture_of(families, means, scales, weights, low, high, self.precision)
-        return self._pop(cum_of, _fixed(low, high), n)
+        return self._into(self._pop(cum_of, _fixed(low, high), n), out)
 
     def decode_tables(
         self,
@@ -233,8 +249,10 @@ class _Pops:
         offsets: npt.NDArray[np.int64],
         index: npt.NDArray[np.int64],
         n: int,
+        out: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.int64]:
-        return self._pop(*_tables_of(weights, sizes, offsets, index, self.precision), n)
+        cum_of, bounds = _tables_of(weights, sizes, offsets, index, self.precision)
+        return self._into(self._pop(cum_of, bounds, n), out)
 
 
 class RansStreamEncoder(_Pushes):

@@ -82,7 +82,7 @@ i64 bracket(const Cdf& C, u32 slot, i64 n, i64 guess, u32& c_lo, u32& c_hi) {
 class TableModel {
  public:
   // bucket_bits: the decode table has 2^bucket_bits entries (more: fewer scan steps).
-  TableModel(const double* p, u32 K, i64 low, int precision, int bucket_bits = 13)
+  TableModel(const double* p, u32 K, i64 low, int precision, int bucket_bits = kBucketBits)
       : K_(K), low_(low), P_(precision) {
     cum_.resize(std::size_t{K} + 2);
     quantize_categorical(p, 1, K, precision, cum_.data());
@@ -110,12 +110,22 @@ class TableModel {
     return s < K_;
   }
 
-  // The symbol (K_ for the escape bin) whose interval holds slot.
-  u32 find(u32 slot) const {
-    u32 s = bucket_[slot >> shift_];
+  // The symbol (K_ for the escape bin) whose interval holds slot. Most buckets lie inside one
+  // symbol's interval and give it directly; only a bucket that a boundary crosses (flagged) scans.
+  u32 find(u32 slot) const { return find(slot, shift_); }
+  u32 find(u32 slot, int shift) const {
+    const u32 s = bucket(slot >> shift);
+    return s & kScan ? scan(s & ~kScan, slot) : s;
+  }
+  // The bucket's entry: its symbol, or (flagged kScan) the first of several to scan from.
+  u32 bucket(u32 b) const { return bucket_[b]; }
+  u32 scan(u32 s, u32 slot) const {
     while (dec_[s + 1].start <= slot) ++s;
     return s;
   }
+  static constexpr u32 kScan = u32{1} << 31;
+  static constexpr int kBucketBits = 13;  // the default table: 2^13 buckets
+  int bucket_shift() const { return shift_; }
 
   struct DecSymbol {
     u32 start, freq;
@@ -146,8 +156,12 @@ class TableModel {
     for (std::size_t b = 0; b < bucket_.size(); ++b) {
       const u64 first_slot = static_cast<u64>(b) << shift_;
       while (cum_[s + 1] <= first_slot) ++s;
-      bucket_[b] = s;
+      const bool inside = cum_[s + 1] >= first_slot + (u64{1} << shift_);
+      bucket_[b] = inside ? s : s | kScan;
     }
+    // The bucket of the escape slot M - 1 always scans: the block decoder looks for escapes
+    // only on that path (it does anyway unless a bucket is a single slot).
+    bucket_.back() |= kScan;
     dec_.resize(std::size_t{K_} + 2);
     for (u32 k = 0; k <= K_; ++k) dec_[k] = {cum_[k], cum_[k + 1] - cum_[k]};
     dec_[K_ + 1] = {static_cast<u32>(M) , 0};  // a sentinel above every slot

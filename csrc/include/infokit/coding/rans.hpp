@@ -24,8 +24,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "infokit/coding/models.hpp"
@@ -78,29 +82,105 @@ inline Escape escape_of(i64 v, i64 low, i64 high) {
   return {(above ? 0x80u : 0u) | static_cast<u32>(bit_length(e)), e};
 }
 
+// Large word buffers freed recently, for the next encoder to reuse. Fresh memory is touched page
+// by page as words are written, and on virtual machines a page fault costs a microsecond or more
+// (a fifth of the time of encoding 10^7 symbols); glibc hands out every large block as fresh
+// memory (mmap). At most kSlots buffers are kept, each holding only the pages it touched.
+class BufferPool {
+ public:
+  static constexpr std::size_t kMinWords = std::size_t{1} << 18;  // 1 MiB
+  static constexpr int kSlots = 4;
+
+  // A kept buffer of at least `words` words (its capacity in `words`), or nullptr.
+  static u32* take(std::size_t& words) {
+    if (words < kMinWords) return nullptr;
+    Pool& p = pool();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    for (auto& slot : p.slots)
+      if (slot.data && slot.words >= words) {
+        words = std::exchange(slot.words, 0);
+        return std::exchange(slot.data, nullptr);
+      }
+    return nullptr;
+  }
+
+  // Keeps a buffer (replacing a smaller one), or frees it.
+  static void give(u32* data, std::size_t words) {
+    if (data && words >= kMinWords) {
+      Pool& p = pool();
+      std::lock_guard<std::mutex> lock(p.mutex);
+      Slot* smallest = &p.slots[0];
+      for (auto& slot : p.slots)
+        if (slot.words < smallest->words) smallest = &slot;
+      if (smallest->words < words) {
+        std::swap(smallest->data, data);
+        std::swap(smallest->words, words);
+      }
+    }
+    std::free(data);
+  }
+
+ private:
+  struct Slot {
+    u32* data = nullptr;
+    std::size_t words = 0;
+  };
+  struct Pool {
+    std::mutex mutex;
+    Slot slots[kSlots];
+  };
+  static Pool& pool() {
+    static Pool* p = new Pool;  // never destroyed: buffers may be freed at interpreter exit
+    return *p;
+  }
+};
+
 // A growable array of words that does not zero what it reserves (the branch-free encoder writes a
 // word at every step and keeps it only when emitted).
 class WordBuffer {
  public:
+  WordBuffer() = default;
+  WordBuffer(WordBuffer&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)),
+        size_(std::exchange(o.size_, 0)),
+        cap_(std::exchange(o.cap_, 0)) {}
+  WordBuffer& operator=(WordBuffer&& o) noexcept {
+    if (this != &o) {
+      BufferPool::give(data_, cap_);
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      cap_ = std::exchange(o.cap_, 0);
+    }
+    return *this;
+  }
+  WordBuffer(const WordBuffer&) = delete;
+  WordBuffer& operator=(const WordBuffer&) = delete;
+  ~WordBuffer() { BufferPool::give(data_, cap_); }
+
   void reserve_more(std::size_t k) {
     if (size_ + k <= cap_) return;
-    const std::size_t cap = std::max(size_ + k, 2 * cap_ + 64);
-    std::unique_ptr<u32[]> grown(new u32[cap]);
-    std::copy(data_.get(), data_.get() + size_, grown.get());
-    data_ = std::move(grown);
+    std::size_t cap = std::max(size_ + k, 2 * cap_ + 64);
+    u32* grown = BufferPool::take(cap);
+    if (!grown) {
+      grown = static_cast<u32*>(std::malloc(cap * sizeof(u32)));
+      if (!grown) throw std::bad_alloc();
+    }
+    if (size_) std::copy(data_, data_ + size_, grown);
+    BufferPool::give(data_, cap_);
+    data_ = grown;
     cap_ = cap;
   }
   void push_back(u32 w) {
     reserve_more(1);
     data_[size_++] = w;
   }
-  u32* end() { return data_.get() + size_; }
-  void set_end(const u32* e) { size_ = static_cast<std::size_t>(e - data_.get()); }
-  const u32* data() const { return data_.get(); }
+  u32* end() { return data_ + size_; }
+  void set_end(const u32* e) { size_ = static_cast<std::size_t>(e - data_); }
+  const u32* data() const { return data_; }
   std::size_t size() const { return size_; }
 
  private:
-  std::unique_ptr<u32[]> data_;
+  u32* data_ = nullptr;
   std::size_t size_ = 0, cap_ = 0;
 };
 
@@ -186,26 +266,93 @@ class RansEncoder {
   void encode_table(const TableModel& m, const T* values, std::size_t n) {
     const i64 low = m.low(0);
     const u64 K = m.alphabet();
+    auto in_range = [&](i64 v) { return static_cast<u64>(v) - static_cast<u64>(low) < K; };
     std::size_t i = n;
     while (i > 0) {
-      // In-range symbols go through the branch-free path into reserved space (at most one word
-      // per symbol); an escape drops to the general path.
+      // In-range symbols go through the branch-free paths into reserved space (at most one word
+      // per symbol): whole blocks of kLanes symbols once the lanes are aligned, single symbols
+      // around them; an escape drops to the general path.
       words_.reserve_more(i);
       u32* out = words_.end();
-      u64 g = pushed_;
-      for (; i > 0; --i, ++g) {
-        const i64 v = values[i - 1];
-        const u64 k = static_cast<u64>(v) - static_cast<u64>(low);
-        if (v < low || k >= K) break;
-        put_fast(x_[kLanes - 1 - (g % kLanes)], m.enc(static_cast<u32>(k)), out);
+      for (;;) {
+        if (pushed_ % kLanes == 0 && i >= kLanes) {
+          const std::size_t done = encode_table_blocks(m, values, i, out);
+          i -= done;
+          if (done > 0) continue;
+        }
+        if (i == 0 || !in_range(values[i - 1])) break;
+        --i;
+        const u64 k = static_cast<u64>(values[i]) - static_cast<u64>(low);
+        put_fast(x_[next_lane()], m.enc(static_cast<u32>(k)), out);
       }
-      pushed_ = g;
       words_.set_end(out);
       if (i > 0) {
         --i;
         put_escape(next_lane(), values[i], low, m.high(0));
       }
     }
+  }
+
+  // Whole blocks of kLanes in-range symbols, pushed backwards from values[i - 1] (lane
+  // kLanes - 1) to values[i - kLanes] (lane 0), states in locals (registers, the lane loop
+  // unrolled). Stops before a block holding an escape. Returns the symbols pushed.
+  template <class T>
+  std::size_t encode_table_blocks(const TableModel& m, const T* values, std::size_t i,
+                                  u32*& out) {
+    const u64 low = static_cast<u64>(m.low(0));
+    const u64 K = m.alphabet();
+    u64 x[kLanes];
+    for (int j = 0; j < kLanes; ++j) x[j] = x_[j];
+    u32* const base = out;
+    std::size_t w = 0;  // words written
+    const std::size_t first = i;
+    for (; i >= kLanes; i -= kLanes) {
+      const T* v = values + i - kLanes;
+      // The symbols are read backwards, which hardware prefetchers follow less eagerly.
+      constexpr std::size_t kAhead = 8192 / sizeof(T);
+      if (i >= kLanes + kAhead) __builtin_prefetch(v - kAhead);
+      // No escape in the block: the OR of the offsets bounds their maximum (exact for an
+      // alphabet of 2^b symbols); only when it reaches K are the offsets checked one by one.
+      u64 bound = 0;
+      for (int j = 0; j < kLanes; ++j) bound |= static_cast<u64>(v[j]) - low;
+      if (bound >= K) {
+        u64 escapes = 0;
+        for (int j = 0; j < kLanes; ++j) escapes |= static_cast<u64>(v[j]) - low >= K;
+        if (escapes) break;
+      }
+#pragma GCC unroll 8
+      for (int j = kLanes - 1; j >= 0; --j) {
+        const TableModel::EncSymbol& e = m.enc(static_cast<u32>(static_cast<u64>(v[j]) - low));
+        u64 y = x[j];
+        base[w] = static_cast<u32>(y);
+        y = emit_select(y, e.x_max, w);
+        const u64 q = mulhi64(y, e.rcp) >> e.shift;
+        x[j] = y + e.bias + q * e.cmpl;
+      }
+    }
+    for (int j = 0; j < kLanes; ++j) x_[j] = x[j];
+    out = base + w;
+    pushed_ += first - i;
+    return first - i;
+  }
+
+  // x >= x_max ? x >> 32 : x, and w + 1 when so (the low word, already stored at w, is kept):
+  // a conditional move and an add with carry on x86-64 (see select_refill), masks elsewhere.
+  static u64 emit_select(u64 x, u64 x_max, std::size_t& w) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    const u64 shifted = x >> 32;
+    asm("cmpq %[m], %[x]\n\t"
+        "cmovaeq %[s], %[x]\n\t"
+        "sbbq $-1, %[w]"
+        : [x] "+r"(x), [w] "+r"(w)
+        : [m] "r"(x_max), [s] "r"(shifted)
+        : "cc");
+    return x;
+#else
+    const u64 emit = x >= x_max;
+    w += emit;
+    return emit ? x >> 32 : x;
+#endif
   }
 
   // The word stream: everything emitted, then each lane's state as (low word, high word), lane
@@ -323,75 +470,104 @@ class RansDecoder {
   }
 
   int decode_table(const TableModel& m, i64* out, std::size_t n) {
-    const i64 low = m.low(0);
-    const u32 K = m.alphabet();
     std::size_t i = 0;
     while (i < n && status_ == kOk && lane() != 0) decode_one(m, 0, out[i++]);  // align
-    while (status_ == kOk && i + kLanes <= n) {
-      // The hot loop: whole blocks of kLanes symbols (lane j is symbol i + j), states and read
-      // position in locals, refills branch-free; an escape leaves right after its escape bin.
-      const std::size_t start = i;
-      u64 x[kLanes];
-      for (int j = 0; j < kLanes; ++j) x[j] = x_[j];
-      std::ptrdiff_t pos = pos_;
-      std::size_t escaped = n;
-      // While kLanes words remain, no block can run out: the refill needs no clamp.
-      for (; i + kLanes <= n && pos >= kLanes; i += kLanes) {
-        for (int j = 0; j < kLanes; ++j) {
-          const u32 s = static_cast<u32>(x[j]) & mask_;
-          const u32 k = m.find(s);
-          const TableModel::DecSymbol d = m.dec(k);
-          const u64 y = d.freq * (x[j] >> P_) + s - d.start;
-          const bool refill = y < kRansL;
-          const u64 refilled = (y << 32) | words_[pos - 1];
-          x[j] = refill ? refilled : y;
-          pos -= refill;
-          out[i + j] = low + static_cast<i64>(k);
-          if (k >= K) {
-            escaped = i + j;
-            goto leave;
-          }
-        }
-      }
-      // The last blocks, near the start of the words: clamp the read index.
-      for (; i + kLanes <= n; i += kLanes) {
-        for (int j = 0; j < kLanes; ++j) {
-          const u32 s = static_cast<u32>(x[j]) & mask_;
-          const u32 k = m.find(s);
-          const TableModel::DecSymbol d = m.dec(k);
-          const u64 y = d.freq * (x[j] >> P_) + s - d.start;
-          const bool refill = y < kRansL;
-          const std::ptrdiff_t at = pos - 1 < 0 ? 0 : pos - 1;
-          const u64 refilled = (y << 32) | words_[at];
-          x[j] = refill ? refilled : y;
-          pos -= refill;
-          out[i + j] = low + static_cast<i64>(k);
-          if (k >= K) {
-            escaped = i + j;
-            goto leave;
-          }
-        }
-        if (pos < 0) break;
-      }
-    leave:
-      for (int j = 0; j < kLanes; ++j) x_[j] = x[j];
-      pos_ = pos;
-      if (pos_ < 0) return status_ = kTruncated;
-      if (escaped == n) {
-        popped_ += i - start;
-        break;
-      }
-      // Finish the escaped symbol (its bin is decoded) and the rest of its block.
-      popped_ += escaped - start;
-      const int j = lane();
-      ++popped_;
-      if (!get_escape(j, low, m.high(0), out[escaped])) return status_ = kBadEscape;
-      const std::size_t rest = i + kLanes - escaped - 1;
-      decode(m, out + escaped + 1, rest);
-      i += kLanes;
-    }
+    if (status_ == kOk) i = decode_table_blocks(m, out, i, n);
     if (status_ != kOk) return status_;
     return decode(m, out + i, n - i);
+  }
+
+  // The most words one symbol can read: its own refill, then for an escape the header's and up
+  // to four 16-bit chunks' (get_escape).
+  static constexpr std::ptrdiff_t kMaxWordsPerSymbol = 6;
+
+  // The hot loop of a shared categorical: whole blocks of kLanes symbols (lane j is symbol
+  // i + j), states and read position in locals (registers, once the lane loop is unrolled),
+  // refills without branches (a data-dependent branch here mispredicts about every other
+  // symbol). An escape reads its payload in place, in stream order, through the bounds-checked
+  // general path. Returns the index of the first symbol not decoded (status_ set on failure).
+  std::size_t decode_table_blocks(const TableModel& m, i64* out, std::size_t i, std::size_t n) {
+    u64 x[kLanes];
+    for (int j = 0; j < kLanes; ++j) x[j] = x_[j];
+    std::ptrdiff_t pos = pos_;
+    const std::size_t start = i;
+    // While a block cannot read past the first word, the refill needs no clamp. The default
+    // precision gets its own copy of the loop with constant shifts (fewer instructions).
+    const std::ptrdiff_t safe = kLanes * kMaxWordsPerSymbol;
+    if (P_ == 24 && m.bucket_shift() == 24 - TableModel::kBucketBits && m.low(0) == 0)
+      for (; i + kLanes <= n && pos >= safe && status_ == kOk; i += kLanes)
+        table_block<false, 24>(m, x, pos, out + i);
+    for (; i + kLanes <= n && pos >= safe && status_ == kOk; i += kLanes)
+      table_block<false, 0>(m, x, pos, out + i);
+    // The last blocks, near the start of the words: clamp the read index (an overrun shows as
+    // pos < 0, reported as truncation).
+    for (; i + kLanes <= n && pos >= 0 && status_ == kOk; i += kLanes)
+      table_block<true, 0>(m, x, pos, out + i);
+    for (int j = 0; j < kLanes; ++j) x_[j] = x[j];
+    pos_ = pos;
+    popped_ += i - start;
+    if (pos_ < 0 && status_ == kOk) status_ = kTruncated;
+    return i;
+  }
+
+  // y < L ? refilled : y, and pos - 1 on a refill: a conditional move and a subtract with
+  // borrow on x86-64 (compilers turn the portable form into a branch, which mispredicts about
+  // every other symbol), masks elsewhere.
+  static u64 select_refill(u64 y, u64 refilled, std::ptrdiff_t& pos) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    u64 x = y;
+    asm("cmpq %[L], %[y]\n\t"
+        "cmovbq %[r], %[x]\n\t"
+        "sbbq $0, %[pos]"
+        : [x] "+r"(x), [pos] "+r"(pos)
+        : [y] "r"(y), [r] "r"(refilled), [L] "r"(kRansL)
+        : "cc");
+    return x;
+#else
+    const u64 refill = y < kRansL;
+    const u64 keep = refill - 1;  // all ones when no refill
+    pos -= static_cast<std::ptrdiff_t>(refill);
+    return (y & keep) | (refilled & ~keep);
+#endif
+  }
+
+  // One block; Precision > 0: that precision as a constant (with the default bucket table and
+  // symbols from 0, a shared Categorical).
+  template <bool Clamp, int Precision>
+  void table_block(const TableModel& m, u64* x, std::ptrdiff_t& pos, i64* out) {
+    const i64 low = Precision > 0 ? 0 : m.low(0);  // the constant-precision copy: low = 0
+    const u32 K = m.alphabet();
+    const int P = Precision > 0 ? Precision : P_;
+    const u32 mask = Precision > 0 ? (u32{1} << Precision) - 1 : mask_;
+    const int shift = Precision > 0 ? Precision - TableModel::kBucketBits : m.bucket_shift();
+    const u32* const words = words_;
+    // Lane j decodes symbol k from slot s: the state update and the refill.
+    auto step = [&](int j, u32 s, u32 k) {
+      const TableModel::DecSymbol d = m.dec(k);
+      const u64 y = d.freq * (x[j] >> P) + s - d.start;
+      std::ptrdiff_t at = pos - 1;
+      if constexpr (Clamp) at = at < 0 ? 0 : at;
+      const u64 refilled = (y << 32) | words[at];
+      x[j] = select_refill(y, refilled, pos);
+      out[j] = low + static_cast<i64>(k);
+    };
+#pragma GCC unroll 8
+    for (int j = 0; j < kLanes; ++j) {
+      const u32 s = static_cast<u32>(x[j]) & mask;
+      const u32 b = m.bucket(s >> shift);
+      if (__builtin_expect((b & TableModel::kScan) == 0, 1)) {
+        step(j, s, b);  // inside one symbol's interval: never the escape bin (a slot of its own)
+        continue;
+      }
+      const u32 k = m.scan(b & ~TableModel::kScan, s);
+      step(j, s, k);
+      if (k >= K) {
+        // the escape bin: its payload now, before the next lane reads a word
+        x_[j] = x[j], pos_ = pos;
+        if (!get_escape(j, low, m.high(0), out[j]) && status_ == kOk) status_ = kBadEscape;
+        x[j] = x_[j], pos = pos_;
+      }
+    }
   }
 
   // Models with a CDF per symbol (parametric, mixture): each block of kLanes symbols runs in
