@@ -62,6 +62,7 @@ class Prepared {
   const double* block_packed(std::size_t b) const { return packed_.data() + b * width_ * d_; }
   const double* block_norms(std::size_t b) const { return norms_.data() + b * width_; }
   double norm(std::size_t i) const { return norms_[i]; }
+  const double* norms() const { return norms_.data(); }
 
  private:
   std::size_t n_, d_, width_, panels_;
@@ -88,6 +89,9 @@ inline std::size_t tile_dots(const TileOps& ops, const Prepared& rows, std::size
 // Sum over rows [i0, i1) of `rows` x column block b of `cols` of the kernel entries.
 inline double tile_sum(const TileOps& ops, const Prepared& rows, std::size_t i0, std::size_t i1,
                        const Prepared& cols, std::size_t b, TileScratch& scratch) {
+  if (ops.tile_sum != nullptr)
+    return ops.tile_sum(rows.row(i0), rows.norms() + i0, i1 - i0, rows.d(),
+                        cols.block_packed(b), cols.block_norms(b), cols.block_panels(b));
   double total = 0.0;
   for (std::size_t i = i0; i < i1; i += kRowTile) {
     const std::size_t count = std::min(kRowTile, i1 - i);
