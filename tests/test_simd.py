@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(core is None, reason="compiled kernels not built
 ISAS = list(range(core.simd_cpu_isa() + 1)) if core is not None else []
 EXP_BOUND = 2.0**-52  # relative error of exp_fast, as stated in simd/exp.hpp
 F32_BOUND = 3e-7  # relative error of exp_nonpositive(float)
+TABLE_BOUND = 2.0**-51  # relative error of the AVX-512 table exp (simd/exp_avx512.hpp)
 
 
 @pytest.fixture
@@ -80,6 +81,28 @@ def test_exp_fast_paths_agree(isa_cap):
         results.append(core.simd_exp(x))
     for other in results[1:]:
         np.testing.assert_allclose(other, results[0], rtol=2 * EXP_BOUND, atol=0.0)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_exp_nonpositive_double_within_bound(isa_cap, isa):
+    """The kernel sums' exp: the AVX-512 table variant there, exp_fast on the other paths."""
+    core.simd_set_isa_cap(isa)
+    rng = np.random.default_rng(13)
+    x = np.concatenate(
+        [-rng.uniform(0.0, 708.0, 40_000), -rng.uniform(0.0, 1.0, 20_000), np.arange(-708.0, 1.0)]
+    )
+    exact = np.exp(x.astype(np.longdouble))
+    rel = np.abs((core.simd_exp_nonpositive(x).astype(np.longdouble) - exact) / exact)
+    assert float(rel.max()) < TABLE_BOUND
+    edges = core.simd_exp_nonpositive(np.array([0.0, -0.0, -750.0, -1e300, -np.inf, np.nan]))
+    assert (edges[:2] == 1.0).all()
+    assert (edges[2:5] == 0.0).all()
+    assert math.isnan(edges[5])
+    # the same value wherever it sits in the buffer
+    y = -rng.uniform(0.0, 30.0, 29)
+    whole = core.simd_exp_nonpositive(y)
+    for start in range(9):
+        np.testing.assert_array_equal(core.simd_exp_nonpositive(y[start:]), whole[start:])
 
 
 @pytest.mark.parametrize("isa", ISAS)

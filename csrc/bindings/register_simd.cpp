@@ -49,4 +49,8 @@ void register_simd(py::module_& m) {
   m.def("simd_exp_nonpositive", [](const py::array_t<float, py::array::c_style>& x) {
           return map_1d<float>(x, simd::exp_nonpositive_n);
         }, py::arg("x").noconvert(), "exp_nonpositive over a float32 array (active instruction set).");
+  m.def("simd_exp_nonpositive", [](const py::array_t<double, py::array::c_style>& x) {
+          return map_1d<double>(x, simd::exp_nonpositive_n);
+        }, py::arg("x").noconvert(),
+        "e^x for x <= 0 over a float64 array (the kernel sums' exp: the AVX-512 table variant).");
 }

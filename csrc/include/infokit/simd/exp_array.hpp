@@ -9,6 +9,7 @@
 
 #include "infokit/simd/dispatch.hpp"
 #include "infokit/simd/exp.hpp"
+#include "infokit/simd/exp_avx512.hpp"
 
 INFOKIT_SIMD_NO_TRAPPING_MATH_BEGIN
 
@@ -63,6 +64,24 @@ INFOKIT_SIMD_TARGET_AVX512 inline void exp_fast_avx512(const double* x, std::siz
   exp_fast_vectors<v8d>(x, n, out);
 }
 
+INFOKIT_SIMD_TARGET_AVX512 inline void exp_nonpositive_avx512_n(const double* x, std::size_t n,
+                                                                double* out) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512d v = _mm512_loadu_pd(x + i);
+    exp_nonpositive_avx512(v);
+    _mm512_storeu_pd(out + i, v);
+  }
+  if (i < n) {  // the tail through the same lanes
+    double tail[8] = {};
+    std::memcpy(tail, x + i, (n - i) * sizeof(double));
+    __m512d v = _mm512_loadu_pd(tail);
+    exp_nonpositive_avx512(v);
+    _mm512_storeu_pd(tail, v);
+    std::memcpy(out + i, tail, (n - i) * sizeof(double));
+  }
+}
+
 INFOKIT_SIMD_TARGET_AVX2 inline void exp_nonpositive_avx2(const float* x, std::size_t n,
                                                           float* out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = exp_nonpositive(x[i]);
@@ -85,6 +104,16 @@ inline void exp_fast_n(const double* x, std::size_t n, double* out) {
   }
 #endif
   exp_fast_portable(x, n, out);
+}
+
+// out[i] = e^x[i] for x[i] <= 0 (out may be x): the AVX-512 table variant (exp_avx512.hpp) where
+// active, else exp_fast. The kernels whose exponents are never positive use the same split.
+inline void exp_nonpositive_n(const double* x, std::size_t n, double* out) {
+  using namespace exp_array_detail;
+#ifdef INFOKIT_SIMD_X86
+  if (active_isa() == Isa::kAvx512) return exp_nonpositive_avx512_n(x, n, out);
+#endif
+  exp_fast_n(x, n, out);
 }
 
 // out[i] = exp_nonpositive(x[i]) for i < n (out may be x). AVX2 is the widest path: the float
