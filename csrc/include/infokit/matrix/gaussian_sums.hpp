@@ -8,11 +8,13 @@
 // also explains why k(x, x) = 1 exactly); every sum is accumulated in double, tile by tile.
 //
 // Threads: work is cut into a fixed list of tasks (row blocks) whose partial sums are combined in
-// task order afterwards, so results are bit-identical for any thread count. The instruction set
+// task order afterwards, so results are bit-identical for any thread count; the tasks are handed
+// out one at a time (for_each_task), so a slowed-down thread does not hold the others up. The instruction set
 // (AVX-512, AVX2 or portable) changes the last bits only.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -76,6 +78,17 @@ struct TileScratch {
   std::vector<double> dots, values;
 };
 
+// Runs task(t) for t in [0, n_tasks) on nt threads of parallel_for, handing the tasks out one at
+// a time, so that a thread the OS slows down (a shared machine) simply takes fewer of them. Every
+// task writes only its own outputs, so results do not depend on which thread ran it.
+template <class Task>
+void for_each_task(std::size_t n_tasks, int nt, Task&& task) {
+  std::atomic<std::size_t> next{0};
+  parallel_for(nt, nt, [&](std::int64_t) {
+    for (std::size_t t = next.fetch_add(1); t < n_tasks; t = next.fetch_add(1)) task(t);
+  });
+}
+
 // Dot products of rows [i, i + count) of `rows` with column block b of `cols` into scratch
 // (count <= kRowTile); returns the padded row length.
 inline std::size_t tile_dots(const TileOps& ops, const Prepared& rows, std::size_t i,
@@ -114,9 +127,8 @@ double gaussian_cross_sum(const T* x, std::size_t nx, const T* y, std::size_t ny
   const std::size_t n_tasks = px.blocks();
   std::vector<double> partial(n_tasks, 0.0);
   const int nt = threads_for(nx * ny, n_threads, std::size_t{1} << 16);
-  parallel_for(static_cast<std::int64_t>(n_tasks), nt, [&](std::int64_t t) {
+  for_each_task(n_tasks, nt, [&](std::size_t a) {
     TileScratch scratch(width);
-    const std::size_t a = static_cast<std::size_t>(t);
     const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
     double s = 0.0;
     for (std::size_t b = 0; b < py.blocks(); ++b) s += tile_sum(ops, px, i0, i1, py, b, scratch);
@@ -139,10 +151,10 @@ double gaussian_self_sum(const T* x, std::size_t n, std::size_t d, double gamma,
   const std::size_t n_tasks = (nb + 1) / 2;
   std::vector<double> partial(n_tasks, 0.0);
   const int nt = threads_for(n * n / 2, n_threads, std::size_t{1} << 16);
-  parallel_for(static_cast<std::int64_t>(n_tasks), nt, [&](std::int64_t t) {
+  for_each_task(n_tasks, nt, [&](std::size_t t) {
     TileScratch scratch(px.width());
     double s = 0.0;
-    const std::size_t first = static_cast<std::size_t>(t), second = nb - 1 - first;
+    const std::size_t first = t, second = nb - 1 - first;
     // The middle block of an odd count is its own partner: visit it once.
     const std::size_t visits = first == second ? 1 : 2;
     for (std::size_t v = 0; v < visits; ++v) {
@@ -152,7 +164,7 @@ double gaussian_self_sum(const T* x, std::size_t n, std::size_t d, double gamma,
       for (std::size_t b = a + 1; b < nb; ++b)
         s += 2.0 * tile_sum(ops, px, i0, i1, px, b, scratch);
     }
-    partial[static_cast<std::size_t>(t)] = s;
+    partial[t] = s;
   });
   double total = 0.0;
   for (double p : partial) total += p;
@@ -213,8 +225,7 @@ PairedSums gaussian_paired_sums(const T* x, std::size_t dx, const T* y, std::siz
   std::vector<PairedSums> partial(kLanes);
   std::vector<double> lane_k(kLanes * n, 0.0), lane_l(kLanes * n, 0.0);
   const int nt = threads_for(n * n / 2, n_threads, std::size_t{1} << 16);
-  parallel_for(static_cast<std::int64_t>(kLanes), nt, [&](std::int64_t lane_index) {
-    const std::size_t lane = static_cast<std::size_t>(lane_index);
+  for_each_task(kLanes, nt, [&](std::size_t lane) {
     double* ksum = lane_k.data() + lane * n;
     double* lsum = lane_l.data() + lane * n;
     TileScratch sx(width), sy(width);
@@ -286,10 +297,9 @@ void gaussian_matvec(const T* x, std::size_t n, std::size_t d, double gamma, con
   const Prepared px(x, n, d, gamma, ops, block_width(d));
   const std::size_t nb = px.blocks();
   const int nt = threads_for(n * n, n_threads, std::size_t{1} << 16);
-  parallel_for(static_cast<std::int64_t>(nb), nt, [&](std::int64_t t) {
+  for_each_task(nb, nt, [&](std::size_t a) {
     TileScratch scratch(px.width());
     std::vector<double> acc(kRowTile * p);
-    const std::size_t a = static_cast<std::size_t>(t);
     const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
     for (std::size_t i = i0; i < i1; i += kRowTile) {
       const std::size_t count = std::min(kRowTile, i1 - i);
@@ -326,9 +336,8 @@ void gaussian_gram(const T* x, std::size_t n, std::size_t d, double gamma, doubl
   const int nt = threads_for(n * n / 2, n_threads, std::size_t{1} << 16);
   // Row i is written by the task of its block (upper part) and then mirrored below the diagonal
   // after all tasks finish, so no two threads write one entry.
-  parallel_for(static_cast<std::int64_t>(nb), nt, [&](std::int64_t t) {
+  for_each_task(nb, nt, [&](std::size_t a) {
     TileScratch scratch(px.width());
-    const std::size_t a = static_cast<std::size_t>(t);
     const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
     for (std::size_t b = a; b < nb; ++b) {
       const std::size_t w = px.block_size(b), j0 = px.block_start(b);

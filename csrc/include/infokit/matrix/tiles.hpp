@@ -12,6 +12,9 @@
 // in i and j. Elsewhere the GEMM form loses about 1e-16 * (s_i + t_j) absolutely in the exponent
 // (the dense numpy recipe computes the same form).
 //
+// The exp: the AVX-512 path uses the table variant for x <= 0 (simd/exp_avx512.hpp, < 2^-51
+// relative), the others exp_fast (< 2^-52); results of different paths agree to about 1e-15.
+//
 // Columns come packed in panels of kPanel, each stored feature-major (d x kPanel contiguous) and
 // zero-padded; padded columns carry t = +inf, so their entries are exp(-inf) = 0 and every row
 // pass can run over whole panels.
