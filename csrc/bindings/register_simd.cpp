@@ -48,7 +48,8 @@ void register_simd(py::module_& m) {
         }, py::arg("x").noconvert(), "exp_fast over a float64 array (active instruction set).");
   m.def("simd_exp_nonpositive", [](const py::array_t<float, py::array::c_style>& x) {
           return map_1d<float>(x, simd::exp_nonpositive_n);
-        }, py::arg("x").noconvert(), "exp_nonpositive over a float32 array (active instruction set).");
+        }, py::arg("x").noconvert(),
+        "exp_nonpositive over a float32 array (active instruction set).");
   m.def("simd_exp_nonpositive", [](const py::array_t<double, py::array::c_style>& x) {
           return map_1d<double>(x, simd::exp_nonpositive_n);
         }, py::arg("x").noconvert(),

@@ -9,8 +9,8 @@
 //
 // Threads: work is cut into a fixed list of tasks (row blocks) whose partial sums are combined in
 // task order afterwards, so results are bit-identical for any thread count; the tasks are handed
-// out one at a time (for_each_task), so a slowed-down thread does not hold the others up. The instruction set
-// (AVX-512, AVX2 or portable) changes the last bits only.
+// out one at a time (for_each_task), so a slowed-down thread does not hold the others up. The
+// instruction set (AVX-512, AVX2 or portable) changes the last bits only.
 #pragma once
 
 #include <algorithm>
