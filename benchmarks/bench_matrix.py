@@ -2,14 +2,14 @@
 recipe that materialises the n x n kernel matrices, and the von Neumann entropy against its
 GEMM + eigvalsh floor, in the same run.
 
-    python benchmarks/bench_matrix.py                # n = 10^4 (both) and 10^5 (infokit only)
+    python benchmarks/bench_matrix.py                # n = 2·10^4 (both) and 10^5 (infokit only)
     python benchmarks/bench_matrix.py --no-large --output -
 
 The numpy recipe is the straightforward one: squared distances by ‖x‖² + ‖y‖² − 2 x·y (one GEMM),
 ``np.exp`` in place, a mean; HSIC adds the centring sums. It needs 8 n² bytes per matrix, so it
-runs at n = 10^4 (0.8 GB per matrix) but not at 10^5 (80 GB), where infokit's tiled kernels run
-in O(n d) memory. Only the section SECTION of ``benchmarks/RESULTS.md`` is replaced
-(benchmarks/_results.py); the rest is kept.
+runs at the issue's n = 2·10^4 (3.2 GB per matrix; HSIC holds two, plus a temporary) but not at
+10^5 (80 GB), where infokit's tiled kernels run in O(n d) memory. Only the section SECTION of
+``benchmarks/RESULTS.md`` is replaced (benchmarks/_results.py); the rest is kept.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from _results import RESULTS, load_average, write_section
 
 import infokit
+from infokit import _backend
 from infokit import matrix as mx
 
 SECTION = "## Representation matrices (benchmarks/bench_matrix.py)"
@@ -31,13 +32,19 @@ SEED = 2026
 SIGMA = 4.0  # fixed, so that both sides compute the same quantity (the median rule is not timed)
 
 
-def _time(func: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median seconds of ``repeats`` calls (no warm-up: every call does the same full work)."""
+def _times(func: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    """Seconds of each of ``repeats`` calls (no warm-up: every call does the same full work)."""
     times, value = [], None
     for _ in range(repeats):
         start = time.perf_counter()
         value = func()
         times.append(time.perf_counter() - start)
+    return times, value
+
+
+def _time(func: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """Median seconds of ``repeats`` calls."""
+    times, value = _times(func, repeats)
     return statistics.median(times), value
 
 
@@ -91,15 +98,24 @@ def run(n: int, d: int, with_numpy: bool, repeats: int) -> list[str]:
     y = 0.8 * x + 0.6 * rng.normal(size=(n, d)) + 0.25  # dependent (HSIC) and shifted (MMD, CS)
     rows = []
     for title, ours, dense in cases(n, d):
-        t_ours, v_ours = _time(lambda ours=ours: ours(x, y), repeats)
         if with_numpy:
-            t_np, v_np = _time(lambda dense=dense: dense(x, y, SIGMA), 1)
+            # Alternate infokit and numpy calls (3 and 2) so that both see the same machine
+            # load; the medians are reported.
+            ours_times, numpy_times = [], []
+            for _ in range(2):
+                times, v_ours = _times(lambda ours=ours: ours(x, y), 1)
+                ours_times += times
+                times, v_np = _times(lambda dense=dense: dense(x, y, SIGMA), 1)
+                numpy_times += times
+            ours_times += _times(lambda ours=ours: ours(x, y), 1)[0]
+            t_ours, t_np = statistics.median(ours_times), statistics.median(numpy_times)
             agree = abs(v_ours - v_np) <= 1e-9 * max(1.0, abs(v_np))
             rows.append(
                 f"| {title} | {n:,} × {d} | {t_ours:.3f} | {t_np:.3f} | {t_np / t_ours:.1f}× "
                 f"| {'yes' if agree else f'NO ({v_ours!r} vs {v_np!r})'} |"
             )
         else:
+            t_ours, v_ours = _time(lambda ours=ours: ours(x, y), repeats)
             rows.append(
                 f"| {title} | {n:,} × {d} | {t_ours:.1f} | does not fit ({8 * n * n / 1e9:.0f} GB"
                 " per matrix) | – | – |"
@@ -108,7 +124,12 @@ def run(n: int, d: int, with_numpy: bool, repeats: int) -> list[str]:
     return rows
 
 
-def format_section(rows: list[str], threads: int, load_before: str, load_after: str) -> str:
+ISA_NAMES = {0: "portable", 1: "AVX2 + FMA", 2: "AVX-512"}
+
+
+def format_section(
+    rows: list[str], threads: int, isa: str, load_before: str, load_after: str
+) -> str:
     return "\n".join(
         [
             SECTION,
@@ -116,9 +137,10 @@ def format_section(rows: list[str], threads: int, load_before: str, load_after: 
             "Kernel sums (MMD, Cauchy–Schwarz divergence, HSIC) and the von Neumann entropy.",
             "Written by `python benchmarks/bench_matrix.py`. Gaussian kernel, σ = 4 fixed on both",
             "sides; Y = 0.8 X + 0.6 noise + 0.25. infokit: the fused tiled C++ kernels",
-            f"({threads} threads, O(n d) memory, never an n x n matrix); numpy: the dense recipe",
-            "(one GEMM for the distances, `np.exp`, means), 8 n² bytes per kernel matrix. Times",
-            "are medians in seconds (infokit 3 calls at 10^4, 1 at 10^5; numpy 1 call).",
+            f"({threads} threads, {isa} path, O(n d) memory, never an n x n matrix); numpy: the",
+            "dense recipe (one GEMM for the distances, `np.exp`, means), 8 n² bytes per kernel",
+            "matrix. Times are medians in seconds (at 2·10^4: 3 infokit calls alternating with 2",
+            "numpy calls, so that both see the same load; at 10^5: 1 call).",
             f"Load average (1, 5, 15 min) before: {load_before}; after: {load_after}. The machine",
             "is shared: read the ratios, not the absolute times.",
             "",
@@ -126,12 +148,23 @@ def format_section(rows: list[str], threads: int, load_before: str, load_after: 
             "|---|---|---|---|---|---|",
             *rows,
             "",
-            "Notes. The issue asks for >= 10x over the dense recipe at n = 2·10^4, d = 64; this",
-            "table measures 10^4 (the dense recipe's cost grows with its 8 n² bytes of memory",
-            "traffic, so the gap should widen at 2·10^4). The kernels are compiled for",
-            "baseline x86-64 plus an AVX2/FMA",
-            "clone chosen at load time; numpy's `exp` and OpenBLAS use AVX-512 on this CPU.",
-            "At 10^5 the dense matrices would need 80 GB each; d = 8 there keeps the run short.",
+            "Notes. The issue asks for >= 10x over the dense recipe at n = 2·10^4, d = 64, and for",
+            "n = 10^5 to complete (the dense matrices would need 80 GB each there). The kernel",
+            "sums work on tiles: the bandwidth is folded into the data (u = x/(σ√2)), a tile of",
+            "entries is a register-tiled matrix product 2 u_i·u_j (8 x 16 doubles per AVX-512",
+            "register tile) followed by exp(min(0, 2 u_i·u_j − ‖u_i‖² − ‖u_j‖²)) and the sums,",
+            "fused while the tile is in registers; within-sample sums visit only the tiles on",
+            "and above the diagonal. The instruction set (AVX-512, AVX2 + FMA, portable) is",
+            "chosen at run time (csrc/include/infokit/simd/). Before these tiles (the distance",
+            "loop of squared differences, AVX2 at most) the same benchmark measured 6.3x (MMD),",
+            "3.4x (CS) and 7.8x (HSIC) at 2·10^4 on a quiet machine, 3.9x / 5.8x / 3.7x at 10^4",
+            "under load 7-8, and 64 s / 51 s / 43 s at 10^5 with d = 8 only. One-thread CPU time",
+            "of the kernels alone (C++ driver, n = 8000, d = 64, same run): MMD's three sums",
+            "0.38 s before, 0.145 s now (0.32 s on the AVX2 path); HSIC's paired sums 0.31 s",
+            "before, 0.14 s now. The matrix-product part runs near the CPU's FMA throughput, so",
+            "the remaining cost is d fused multiply-adds per pair plus the exp. Timings on this",
+            "shared machine swing by 2-3x between runs (numpy's own time for the same call did),",
+            "so a ratio near 10x can land on either side of it from run to run.",
             "The von Neumann row compares with its floor (centring, one GEMM forming the d x d",
             "covariance, one `eigvalsh`); the issue asks for infokit within 1.2x of it, i.e. a",
             "speed-up column >= 0.83.",
@@ -171,11 +204,12 @@ def main() -> None:
     load_before = load_average()
     threads = infokit.get_num_threads()
     rows = run_entropy(10_000, 1024)
-    rows += run(10_000, 64, with_numpy=True, repeats=3)
+    rows += run(20_000, 64, with_numpy=True, repeats=3)
     if not args.no_large:
-        rows += run(100_000, 8, with_numpy=False, repeats=1)
+        rows += run(100_000, 64, with_numpy=False, repeats=1)
     load_after = load_average()
-    section = format_section(rows, threads, load_before, load_after)
+    isa = ISA_NAMES[int(_backend.compiled("_core").simd_active_isa())]
+    section = format_section(rows, threads, isa, load_before, load_after)
     print(section)
     if args.output == "-":
         return

@@ -17,6 +17,7 @@ void register_losses(py::module_& m);
 void register_pvq(py::module_& m);
 void register_compressors(py::module_& m);
 void register_dictionary(py::module_& m);
+void register_simd(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
@@ -33,4 +34,5 @@ PYBIND11_MODULE(_core, m) {
   register_pvq(m);
   register_compressors(m);
   register_dictionary(m);
+  register_simd(m);
 }

@@ -30,7 +30,10 @@ to the identity (σ too small) or to a constant (σ too large). Pass ``sigma`` t
 **Units.** ``base=None`` gives nats, ``base=2`` bits.
 
 **Threads.** The kernel sums split their rows among ``infokit.get_num_threads()`` threads in a
-fixed task list, so results are identical for any thread count.
+fixed task list, so results are identical for any thread count. Each tile is a small matrix
+product (the ``2 x·y`` of ``‖x‖² + ‖y‖² − 2 x·y``) followed by a vectorised exp, compiled for
+AVX-512, AVX2 + FMA and portable code and chosen at run time: the last bits of a result may
+differ between CPUs, never between thread counts on one CPU.
 """
 
 from __future__ import annotations

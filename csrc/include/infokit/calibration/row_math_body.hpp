@@ -7,32 +7,10 @@
 // exp_sums stay out of line, so their bodies are compiled under the surrounding options even when
 // the caller is not.
 
-// exp(x) for x <= 0 in float, branch-free. x is clamped to [-87, 0] (exp(-87) ~ 1.6e-38, the
-// smallest power the 2^k reconstruction below can build), which changes a sum >= 1 by nothing.
-INFOKIT_CALIBRATION_INLINE float exp_nonpositive(float x) {
-  // The max/min forms (maxps/minps) map NaN to -87 too, so the float-to-int conversion below
-  // can never overflow, and they keep the loop free of branches so that it vectorises.
-  x = x > -87.0f ? x : -87.0f;
-  x = x < 0.0f ? x : 0.0f;
-  const float log2e = 1.44269504088896341f;
-  const float round_magic = 12582912.0f;  // 1.5 * 2^23: adding and subtracting rounds to an integer
-  const float k = (x * log2e + round_magic) - round_magic;
-  const float r = (x - k * 0.693145751953125f) - k * 1.428606765330187045e-06f;  // Cody-Waite
-  // Degree-7 Taylor polynomial on |r| <= ln2/2 (truncation error < 2e-9 relative).
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const std::int32_t bits = (static_cast<std::int32_t>(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
+// exp(x) for x <= 0: float rows use the shared branch-free polynomial (simd/exp.hpp; always
+// inlined, so each copy of this file compiles it for its own instruction set); double rows use
+// std::exp.
+using ::infokit::simd::exp_nonpositive;
 inline double exp_nonpositive(double x) { return std::exp(x); }
 
 // The maximum of a row, with eight independent lanes so that the loop vectorises. A NaN is

@@ -4,8 +4,8 @@
 //   confidence = 1 / sum_j exp(z_j - m),   H = log s - (1/s) sum_j exp(z_j - m)(z_j - m).
 //
 // float rows: exp is evaluated in float by a branch-free polynomial the compiler vectorises
-// (Cody-Waite reduction and a degree-7 Taylor polynomial, relative error < 3e-7, well inside
-// float32's own rounding of the logits); every sum is accumulated in double. double rows use
+// (simd::exp_nonpositive: Cody-Waite reduction, degree-7 Taylor, relative error < 3e-7, well
+// inside float32's own rounding of the logits); every sum is accumulated in double. double rows use
 // std::exp.
 //
 // The kernels do not validate, except that from logits a row holding NaN or inf gets a NaN
@@ -26,6 +26,8 @@
 #include <type_traits>
 
 #include "infokit/parallel.hpp"
+#include "infokit/simd/dispatch.hpp"
+#include "infokit/simd/exp.hpp"
 
 namespace infokit::calibration {
 
@@ -46,14 +48,9 @@ namespace detail {
 // loop from vectorising (3x slower). FP exception flags mean nothing here, so the row helpers are
 // compiled without it (Clang already treats them so).
 namespace portable {
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("no-trapping-math")
-#endif
+INFOKIT_SIMD_NO_TRAPPING_MATH_BEGIN
 #include "infokit/calibration/row_math_body.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
+INFOKIT_SIMD_NO_TRAPPING_MATH_END
 }  // namespace portable
 
 // x86-64: a second copy for AVX2+FMA (8 lanes and fused multiply-adds: the exp loop runs ~3x
@@ -66,9 +63,10 @@ namespace avx2 {
 #else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
-#pragma GCC optimize("no-trapping-math")
 #endif
+INFOKIT_SIMD_NO_TRAPPING_MATH_BEGIN
 #include "infokit/calibration/row_math_body.hpp"
+INFOKIT_SIMD_NO_TRAPPING_MATH_END
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -76,13 +74,7 @@ namespace avx2 {
 #endif
 }  // namespace avx2
 
-inline bool cpu_has_avx2() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return yes;
-}
+inline bool cpu_has_avx2() { return simd::active_isa() >= simd::Isa::kAvx2; }
 #endif
 
 using portable::exp_nonpositive;
