@@ -240,3 +240,39 @@ def test_knn_self_points_without_index(module):
     dist, index = module.knn_self_points(pts, 2, "euclidean", 1, False)
     assert index is None
     np.testing.assert_array_equal(dist, module.knn_self_points(pts, 2, "euclidean")[0])
+
+
+@needs_core
+@pytest.mark.parametrize("d", [2, 3, 8, 16])
+@pytest.mark.parametrize("metric", METRICS)
+def test_portable_and_vector_scans_agree(d, metric):
+    # The AVX2 leaf scans and box bounds against the portable loops (simd_set_isa_cap(0)): the
+    # same bits; and against brute force (exactly in the max-norm, counts on the k-th distance).
+    rng = np.random.default_rng(13)
+    pts = rng.normal(size=(500, d))
+    radius = np.ascontiguousarray(brute_knn_self(pts, 3, metric)[:, -1])
+    results = []
+    try:
+        for cap in (0, 2):
+            core.simd_set_isa_cap(cap)
+            tree = core.KNNTree(pts)
+            results.append(
+                (
+                    tree.knn_self(3, metric)[0],
+                    core.knn_self_points(pts, 3, metric)[0],
+                    tree.count_self(radius, True, metric),
+                    tree.count_self(radius, False, metric),
+                )
+            )
+    finally:
+        core.simd_set_isa_cap(2)
+    for portable, vector in zip(*results, strict=True):
+        np.testing.assert_array_equal(portable, vector)
+    if metric == "euclidean":
+        # numpy sums the squares in another order: equal up to rounding, and a radius taken
+        # from its distances is not exactly on the engine's.
+        np.testing.assert_allclose(results[0][0], brute_knn_self(pts, 3, metric), rtol=1e-12)
+        return
+    np.testing.assert_array_equal(results[0][0], brute_knn_self(pts, 3, metric))
+    np.testing.assert_array_equal(results[0][2], brute_count_self(pts, radius, True, metric))
+    np.testing.assert_array_equal(results[0][3], brute_count_self(pts, radius, False, metric))

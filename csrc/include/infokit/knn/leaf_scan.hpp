@@ -8,13 +8,15 @@
 // order, so the vector copies return bit-identical distances. After each dimension the scan stops
 // (returning false) when no point can still pass a test "< bound": partial distances only grow.
 //
-// x86-64 with GCC or Clang gets an AVX2 copy (4 lanes) chosen once at run time; elsewhere, or on
-// CPUs without AVX2, the portable loop (which the compiler vectorises for the baseline ISA).
+// x86-64 with GCC or Clang gets an AVX2 copy (4 lanes) chosen at run time; elsewhere, on CPUs
+// without AVX2, or under simd::set_isa_cap(kBaseline), the portable loop.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+
+#include "infokit/simd/dispatch.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(INFOKIT_NO_AVX2)
 #define INFOKIT_KNN_AVX2 1
@@ -157,13 +159,10 @@ inline std::uint64_t avx2(const double* block, std::size_t m, std::size_t d, con
                : avx2_columns<kChebyshev>(block, m, d, q, bound, acc);
 }
 
-inline bool cpu_has_avx2() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
-  return yes;
-}
+// The AVX2 copies run when the project-wide dispatch level (simd/dispatch.hpp, which tests can
+// lower with set_isa_cap) allows AVX2. They are compiled for "avx2" only, not "fma": fused
+// multiply-adds would round the Euclidean sums differently from the scalar loop.
+inline bool cpu_has_avx2() { return simd::active_isa() >= simd::Isa::kAvx2; }
 #endif
 
 // Max-norm distance from q to the nearest point (gap) and to the farthest corner (far) of a box
