@@ -733,7 +733,7 @@ class RansDecoder {
     return decode(m, out + i, n - i, i);
   }
 
-  // Lane 0 back at L and every word read (the other lanes were checked at the tail).
+  // Lane 0 back at its start and every word read (the other lanes were checked at the tail).
   int finish() {
     if (status_ != kOk) return status_;
     if (!tail_ || x_[0] != kTailStart || pos_ != 0 || carried_left_ != 0)
