@@ -26,9 +26,14 @@ for a static :class:`Categorical` or :class:`CdfTable` row (bucket tables) and a
 evaluations for the parametric families (a quantile guess corrected on the integer CDF). The
 range coder (G. N. N. Martin, 1979, "Range encoding") keeps one 64-bit low and range.
 
-Fixed costs: a 20-byte header; rANS adds its 8 final states (64 bytes, of which about half is
-information), the range coder its final 8 bytes. At 10^6 symbols of 2-3 bits this framing is
-about 0.02 % of the stream; the per-symbol cost of quantizing at 24 bits is about 1e-4 bits.
+Fixed costs: a 12-byte header (16 bytes above 2^21 symbols). rANS (stream version 2) runs its
+last 256 symbols on one lane started at state 1, which costs about a symbol's worth of precision
+once; the other 7 lanes start from words that lane began the stream with ("bits back", under a
+bit each), their final states are pushed into lane 0 with their bit lengths (about 4.5 bits
+each) and lane 0 is flushed in one or two words (about 16 bits of rounding). The range coder
+adds its final 8 bytes. At 10^6 symbols of 2-3 bits this framing is under 0.01 % of the stream
+(version 1's framing, 20 bytes and eight raw 64-bit states, was about 0.02 %); the per-symbol
+cost of quantizing at 24 bits is about 1e-4 bits.
 
 Determinism
 -----------
@@ -43,12 +48,15 @@ alone, so the bytes never depend on the thread count.
 
 Stream format (little-endian)
 -----------------------------
-``b"IKEC"``, version (1 byte), coder (1 byte, 0 = rANS, 1 = range), precision (1 byte), model
-tag (1 byte, 0 for blocks of several models), symbol count (8 bytes), CRC-32 of everything
-else (4 bytes), then the 32-bit words (for a chunked stream, flagged by bit 7 of the coder
-byte: the chunk length, each chunk's word count, then the chunks). A damaged
-stream, a stream of another version, or a different model raises ``ValueError``; decoding never
-reads out of bounds and always terminates.
+``b"IK"``, version (1 byte, now 2), coder and precision (1 byte: bit 0 the coder, 0 = rANS,
+1 = range; bits 1-5 the precision; bit 7 set for a chunked stream), model tag (1 byte, 0 for
+blocks of several models), symbol count (LEB128 varint), zero bytes up to a multiple of 4 with
+the CRC-32 of everything else (4 bytes) that follows: 12 bytes up to 2^21 symbols, 16 up to
+2^49. Then the 32-bit words (for a chunked stream: the chunk length, each chunk's word count,
+then the chunks); the rANS words' own layout is described in ``rans.hpp``. A damaged stream, a
+stream of another version (version 1 streams, with their ``b"IKEC"`` header, are rejected by
+name: re-encode them), or a different model raises ``ValueError``; decoding never reads out of
+bounds and always terminates.
 """
 
 from __future__ import annotations
@@ -93,13 +101,14 @@ __all__ = [
     "log_likelihood",
 ]
 
-MAGIC = b"IKEC"
-VERSION = 1
+MAGIC = b"IK"
+VERSION = 2  # 1: b"IKEC" and a 20-byte header, rANS lanes starting at L, 64-bit state flushes
+_V1_MAGIC = b"IKEC"
 CODERS = {"rans": 0, "range": 1}
 _STREAM_CLASSES = {0: "Rans", 1: "Range"}
 DEFAULT_PRECISION = 24
 MIN_PRECISION, MAX_PRECISION = _ref.MIN_PRECISION, _ref.MAX_PRECISION
-_HEADER = struct.Struct("<4sBBBBQI")  # magic, version, coder, precision, tag, count, crc
+_MAX_COUNT = (1 << 63) - 1
 _LIMIT = 1 << 52  # low and high must be exact as doubles
 _LN2 = math.log(2.0)
 
@@ -827,7 +836,9 @@ def _seal(
     into the stream's bytes."""
     parts = words if isinstance(words, list) else [words]
     payload = [np.ascontiguousarray(w, dtype="<u4").data for w in parts]  # memoryviews: no copy
-    head = _HEADER.pack(MAGIC, VERSION, coder, precision, tag, count, 0)[:16]
+    packed = coder | precision << 1  # the coder in bit 0, the chunk flag in bit 7
+    head = MAGIC + bytes([VERSION, packed, tag]) + _varint(count)
+    head += bytes(-(len(head) + 4) % 4)  # zeros: the words start 4-byte aligned
     crc = _crc32(head)
     for part in payload:
         crc = _crc32(part, crc)
@@ -841,27 +852,59 @@ _TAG_NAMES = {0: "streamed", 1: "Categorical", 2: "CdfTable", 32: "Mixture"} | {
 }
 
 
+def _varint(n: int) -> bytes:
+    """n in LEB128: 7 bits a byte, low first, bit 7 set on every byte but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_MIN_HEADER = 12  # magic, version, coder, tag, a 1- to 3-byte count (padded), CRC
+
+
 def _read_header(data: Any) -> tuple[int, int, int, int, memoryview]:
     if isinstance(data, Encoded):
         data = data.data
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes (or an Encoded), got {type(data).__name__}")
     raw = memoryview(data).cast("B")  # no copy of the payload
-    if len(raw) < _HEADER.size:
+    if len(raw) < _MIN_HEADER:
         raise ValueError(f"data is not an infokit stream: {len(raw)} bytes, shorter than a header")
-    magic, version, coder, precision, tag, count, crc = _HEADER.unpack_from(raw)
+    if bytes(raw[:4]) == _V1_MAGIC:
+        raise ValueError(
+            f"stream version {raw[4]} is not supported (this is version {VERSION}; streams of "
+            "version 1, with their b'IKEC' header, came from infokit before its compact "
+            "framing: re-encode them)"
+        )
+    magic, version, packed, tag = bytes(raw[:2]), raw[2], raw[3], raw[4]
     if magic != MAGIC:
         raise ValueError(f"data is not an infokit stream: magic {magic!r}, expected {MAGIC!r}")
     if version != VERSION:
         raise ValueError(f"stream version {version} is not supported (this is version {VERSION})")
-    if coder & ~_CHUNKED not in CODERS.values():
-        raise ValueError(f"stream names an unknown coder ({coder})")
+    coder, precision = packed & (_CHUNKED | 1), (packed >> 1) & 0x1F
+    if packed & 0x40:
+        raise ValueError(f"stream names an unknown coder ({packed})")
     if not MIN_PRECISION <= precision <= MAX_PRECISION:
         raise ValueError(f"stream precision {precision} is out of range (corrupt header)")
-    payload = raw[_HEADER.size :]
+    count, at = 0, 5
+    while True:  # the varint count, at most 9 bytes (63 bits)
+        if at >= len(raw) or at >= 14:
+            raise ValueError("stream header's symbol count is damaged (corrupt or truncated)")
+        count |= (raw[at] & 0x7F) << (7 * (at - 5))
+        at += 1
+        if not raw[at - 1] & 0x80:
+            break
+    size = at + (-(at + 4) % 4) + 4
+    if len(raw) < size or any(raw[at : size - 4]) or count > _MAX_COUNT:
+        raise ValueError("stream header is damaged (corrupt or truncated)")
+    (crc,) = struct.unpack_from("<I", raw, size - 4)
+    payload = raw[size:]
     if len(payload) % 4:
         raise ValueError("stream payload is not whole 32-bit words (truncated or corrupt)")
-    if _crc32(payload, _crc32(raw[:16])) != crc:
+    if _crc32(payload, _crc32(raw[: size - 4])) != crc:
         raise ValueError("stream checksum mismatch: the data is corrupt or truncated")
     return coder, precision, tag, count, payload
 

@@ -21,6 +21,8 @@ from infokit._coding_tables import FAMILIES, N_INTERVALS, TABLES
 
 LANES = 8
 RANS_L = 1 << 31
+TAIL = 256  # pushes to lane 0 alone before the other lanes start (see rans.hpp)
+TAIL_START = 1  # lane 0's initial state
 MIN_PRECISION = 16
 MAX_PRECISION = 30
 FRAC_BITS = 20
@@ -258,12 +260,14 @@ class _Pops:
 class RansStreamEncoder(_Pushes):
     """rANS encoder state across blocks (a stack): push blocks in reverse decoding order.
 
-    Symbol g pushed (counting from 0 over the whole stream) goes to lane 7 - g % 8.
+    Symbol g pushed (counting from 0 over the whole stream) goes to lane 0 while g < TAIL, then
+    to lane 7 - g % 8; at push TAIL, lanes 1..k start at 2**32 + the first k words emitted
+    (which leave the stream), the others at L. See rans.hpp for the format.
     """
 
     def __init__(self, precision: int) -> None:
         self.precision = precision
-        self.x = [RANS_L] * LANES
+        self.x = [TAIL_START] + [RANS_L] * (LANES - 1)
         self.words: list[int] = []
         self.pushed = 0
 
@@ -279,11 +283,25 @@ class RansStreamEncoder(_Pushes):
         shift = self.precision - bits
         self._put(lane, value << shift, 1 << shift)
 
+    def _next_lane(self) -> int:
+        g = self.pushed
+        self.pushed += 1
+        if g < TAIL:
+            return 0
+        if g == TAIL:
+            k = min(LANES - 1, len(self.words))
+            for j in range(1, k + 1):
+                self.x[j] = ONE32 | self.words[j - 1]
+            del self.words[:k]
+            if self.x[0] < RANS_L:  # no word emitted: lane 0 moves up by L, lane 1 says so
+                self.x[0] += RANS_L
+                self.x[1] = RANS_L + 1
+        return LANES - 1 - g % LANES
+
     def _push(self, cum_of: Cum, bounds: Bounds, symbols: npt.NDArray[np.int64]) -> None:
         M = 1 << self.precision
         for i in range(len(symbols) - 1, -1, -1):
-            lane = LANES - 1 - self.pushed % LANES
-            self.pushed += 1
+            lane = self._next_lane()
             v = int(symbols[i])
             low, high = bounds(i)
             if low <= v <= high:
@@ -302,9 +320,17 @@ class RansStreamEncoder(_Pushes):
             self._put(lane, M - 1, 1)
 
     def finish(self) -> npt.NDArray[np.uint32]:
-        words = list(self.words)
-        for j in range(LANES - 1, -1, -1):
-            words += [self.x[j] & 0xFFFFFFFF, self.x[j] >> 32]
+        if self.pushed > TAIL:  # the lanes' states into lane 0: the bits below the top, the count
+            for j in range(LANES - 1, 0, -1):
+                s = self.x[j]
+                length = s.bit_length() - 1
+                chunks = (length + 15) // 16
+                for c in range(chunks - 1, -1, -1):
+                    bits = length - 16 * c if c == chunks - 1 else 16
+                    self._put_bits(0, (s >> (16 * c)) & ((1 << bits) - 1), bits)
+                self._put_bits(0, length - 31, 5)
+        x = self.x[0]
+        words = [*self.words, x & 0xFFFFFFFF] + ([x >> 32] if x >> 32 or x < RANS_L else [])
         return np.array(words, dtype=np.uint32)
 
 
@@ -318,23 +344,56 @@ class RansStreamDecoder(_Pops):
         self.offset = (LANES - total % LANES) % LANES
         self.total = total
         self.popped = 0
-        if self.pos < 2 * LANES:
+        self.tail_start = max(total - TAIL, 0)
+        self.carried: list[int] = []
+        self.x = [RANS_L] * LANES
+        if self.pos < 1:
             raise ValueError(MESSAGES[1])
-        self.x = []
-        for _ in range(LANES):
-            hi, lo = self.w[self.pos - 1], self.w[self.pos - 2]
-            self.pos -= 2
-            self.x.append((hi << 32) | lo)
-        if any(not RANS_L <= s < 1 << 63 for s in self.x):
-            raise ValueError(MESSAGES[2])
+        self.pos -= 1
+        x = self.w[self.pos]
+        self.in_tail = total <= TAIL
+        if not x >> 31:  # a high word: the low word before it
+            if self.pos < 1:
+                raise ValueError(MESSAGES[1])
+            self.pos -= 1
+            x = (x << 32) | self.w[self.pos]
+            if x == 0 or x >> 31 == 1 or (not self.in_tail and x < RANS_L):
+                raise ValueError(MESSAGES[2])
+        self.x[0] = x
+        if not self.in_tail:
+            for j in range(1, LANES):
+                length = self._get_bits(0, 5) + 31
+                chunks = (length + 15) // 16
+                s = 0
+                for c in range(chunks):
+                    bits = length - 16 * c if c == chunks - 1 else 16
+                    s |= self._get_bits(0, bits) << (16 * c)
+                self.x[j] = s | (1 << length)
+
+    def _enter_tail(self) -> None:
+        self.in_tail = True
+        if self.x[1] == RANS_L + 1:  # lane 0 was below L when the lanes started
+            if any(s != RANS_L for s in self.x[2:]) or not RANS_L < self.x[0] < 2 * RANS_L:
+                raise ValueError(MESSAGES[4])
+            self.x[0] -= RANS_L
+            return
+        k = 0
+        while k < LANES - 1 and self.x[k + 1] >> 32 == 1:
+            k += 1
+        if any(s != RANS_L for s in self.x[k + 1 :]):
+            raise ValueError(MESSAGES[4])
+        self.carried = [s & 0xFFFFFFFF for s in self.x[1 : k + 1]]
 
     def _advance(self, lane: int, slot: int, start: int, freq: int) -> None:
         s = freq * (self.x[lane] >> self.precision) + slot - start
         if s < RANS_L:
-            if self.pos == 0:
+            if self.pos > 0:
+                self.pos -= 1
+                s = (s << 32) | self.w[self.pos]
+            elif self.carried:  # the tail, after the stream's first word
+                s = (s << 32) | self.carried.pop()
+            elif not self.in_tail:  # in the tail: lane 0's first states, below L
                 raise ValueError(MESSAGES[1])
-            self.pos -= 1
-            s = (s << 32) | self.w[self.pos]
         self.x[lane] = s
 
     def _get_bits(self, lane: int, bits: int) -> int:
@@ -351,7 +410,10 @@ class RansStreamDecoder(_Pops):
             )
         out = np.empty(n, dtype=np.int64)
         for i in range(n):
-            lane = (self.popped + self.offset) % LANES
+            if not self.in_tail and self.popped == self.tail_start:
+                self._enter_tail()
+            tail = self.popped >= self.tail_start
+            lane = 0 if tail else (self.popped + self.offset) % LANES
             self.popped += 1
             low, high = bounds(i)
             slot = self.x[lane] & ((1 << self.precision) - 1)
@@ -381,7 +443,7 @@ class RansStreamDecoder(_Pops):
             raise ValueError(
                 f"only {self.popped} of the stream's {self.total} symbols were decoded"
             )
-        if self.pos != 0 or any(s != RANS_L for s in self.x):
+        if not self.in_tail or self.pos != 0 or self.carried or self.x[0] != TAIL_START:
             raise ValueError(MESSAGES[4])
 
 

@@ -10,11 +10,28 @@
 //   decode:         slot = x mod 2^P; find the symbol with c <= slot < c + f
 //                   x = f (x >> P) + slot - c; if x < L: x = (x << 32) | next word   (at most once)
 //
-// Encoding runs backwards over the symbols (rANS is a stack); the encoder's final states are
-// flushed as two words each, so the decoder reads the word array from its end. After the last
-// symbol every decoder state must be back at L and every word consumed: a wrong model or a damaged
-// stream fails that check (or runs out of words) and the decoder reports it; it never reads out of
-// bounds and its loops are bounded by the symbol count.
+// Encoding runs backwards over the symbols (rANS is a stack), so the decoder reads the word array
+// from its end.
+//
+// Fixed costs, kept to a few dozen bits (stream version 2). A lane starting at the known state L
+// wastes its 31 bits, and a raw 64-bit final state wastes about 16; so:
+//  - The tail: the first kTail pushes (the last kTail symbols decoded) go to lane 0 alone, which
+//    starts at 1 (below L: it emits no word until its state passes 2^33 or so; in the tail the
+//    decoder refills lane 0 only while words remain, which is exact with one lane). Then lanes
+//    1..k (k <= 7) start at 2^32 + w_j, w_1..w_k being the first words lane 0 emitted, taken
+//    out of the stream ("bits back"): a lane costs under one bit instead of 31. Lanes k+1..7 (a
+//    tail that emitted fewer words) start at L; if lane 0 is still below L (no word emitted),
+//    it moves up by L and lane 1 starts at L + 1 to say so. The decoder, on reaching the tail,
+//    reads the k words back out of the lanes' states and lane 0 reads them after the stream's
+//    first word.
+//  - The end: the final states of lanes 7..1 are pushed into lane 0 as their bit length (5
+//    bits) and the bits below the leading one; lane 0's state is flushed as one word when it is
+//    in [L, 2^32) (its top bit set), else as its low word then its high word (top bit clear, as
+//    the state is < 2^63; 0 for a short stream's state below L).
+// After the last symbol lane 0 must be back at 1, every word consumed and the other lanes at a
+// carried word or L: a wrong model or a damaged stream fails that check (or runs out of words)
+// and the decoder reports it; it never reads out of bounds and its loops are bounded by the
+// symbol count.
 //
 // Out-of-range values: the escape bin [M - 1, M), then an 8-bit uniform header (bit 7: above high;
 // bits 0-6: the bit length of the excess e >= 0), then e in 16-bit uniform chunks, low chunk first,
@@ -38,11 +55,14 @@ namespace infokit::coding {
 
 constexpr int kLanes = 8;
 constexpr u64 kRansL = u64{1} << 31;
+constexpr u64 kTail = 256;  // pushes to lane 0 alone before the lanes start (a multiple of kLanes)
+constexpr u64 kTailStart = 1;  // lane 0's initial state
+static_assert(kTail % kLanes == 0, "the lanes start aligned");
 
 enum Status : int {
   kOk = 0,
   kTruncated = 1,    // the words ran out before the last symbol
-  kBadState = 2,     // an initial state outside [L, 2^63)
+  kBadState = 2,     // lane 0's flushed state is not one the encoder writes
   kBadEscape = 3,    // an escape that decodes to no valid value
   kNotFinished = 4,  // symbols decoded, but the states or the word count do not close
 };
@@ -175,6 +195,12 @@ class WordBuffer {
     data_[size_++] = w;
   }
   u32* end() { return data_ + size_; }
+  // Removes the first k words (k <= size).
+  void drop_front(std::size_t k) {
+    if (k == 0) return;
+    std::copy(data_ + k, data_ + size_, data_);  // forwards: the ranges overlap safely
+    size_ -= k;
+  }
   void set_end(const u32* e) { size_ = static_cast<std::size_t>(e - data_); }
   const u32* data() const { return data_; }
   std::size_t size() const { return size_; }
@@ -202,12 +228,29 @@ class RansEncoder {
  public:
   explicit RansEncoder(int precision, std::size_t reserve = 0) : P_(precision) {
     for (auto& x : x_) x = kRansL;
+    x_[0] = kTailStart;
     words_.reserve_more(reserve);
   }
 
   int precision() const { return P_; }
   u64 pushed() const { return pushed_; }
-  int next_lane() { return kLanes - 1 - static_cast<int>(pushed_++ % kLanes); }
+  // Push g goes to lane 0 while g < kTail, then to lane 7 - g % 8; the lanes start at push kTail.
+  int next_lane() {
+    if (pushed_ < kTail) return ++pushed_, 0;
+    if (pushed_ == kTail) start_lanes();
+    return kLanes - 1 - static_cast<int>(pushed_++ % kLanes);
+  }
+
+  // Lanes 1..k start at 2^32 + the first k words lane 0 emitted, which leave the stream.
+  void start_lanes() {
+    const std::size_t k = std::min<std::size_t>(kLanes - 1, words_.size());
+    for (std::size_t j = 1; j <= k; ++j) x_[j] = (u64{1} << 32) | words_.data()[j - 1];
+    words_.drop_front(k);
+    if (x_[0] < kRansL) {  // no word emitted yet (k = 0): lane 0 moves up by L, lane 1 says so
+      x_[0] += kRansL;
+      x_[1] = kRansL + 1;
+    }
+  }
 
   void put(int lane, u32 start, u32 freq) {
     u64& x = x_[lane];
@@ -267,6 +310,13 @@ class RansEncoder {
     const i64 low = m.low(0);
     const u64 K = m.alphabet();
     auto in_range = [&](i64 v) { return static_cast<u64>(v) - static_cast<u64>(low) < K; };
+    // The tail and the push that starts the lanes, on the general path (the fast paths below
+    // hold a pointer into the words, which starting the lanes moves).
+    if (pushed_ <= kTail) {
+      const std::size_t k = std::min<std::size_t>(n, kTail + 1 - pushed_);
+      encode(m, values + (n - k), k);
+      n -= k;
+    }
     std::size_t i = n;
     while (i > 0) {
       // In-range symbols go through the branch-free paths into reserved space (at most one word
@@ -355,14 +405,27 @@ class RansEncoder {
 #endif
   }
 
-  // The word stream: everything emitted, then each lane's state as (low word, high word), lane
-  // kLanes - 1 first, so the decoder pops lane 0's state first.
+  // The word stream: everything emitted, then (once the lanes started) the states of lanes 7..1
+  // pushed into lane 0, then lane 0's state in one or two words.
   WordBuffer finish() {
-    for (int j = kLanes - 1; j >= 0; --j) {
-      words_.push_back(static_cast<u32>(x_[j]));
-      words_.push_back(static_cast<u32>(x_[j] >> 32));
-    }
+    if (pushed_ > kTail)
+      for (int j = kLanes - 1; j >= 1; --j) put_state(x_[j]);
+    const u64 x = x_[0];
+    words_.push_back(static_cast<u32>(x));
+    if (x >> 32 || x < kRansL) words_.push_back(static_cast<u32>(x >> 32));
     return std::move(words_);
+  }
+
+  // A state s in [L, 2^63) into lane 0: the bits below its leading one (31 to 62 of them) in
+  // 16-bit chunks, top chunk first, then their count - 31 in 5 bits (the decoder reads it first).
+  void put_state(u64 s) {
+    const int len = bit_length(s) - 1;
+    const int chunks = (len + 15) / 16;
+    for (int c = chunks - 1; c >= 0; --c) {
+      const int bits = c == chunks - 1 ? len - 16 * c : 16;
+      put_bits(0, static_cast<u32>((s >> (16 * c)) & ((u64{1} << bits) - 1)), bits);
+    }
+    put_bits(0, static_cast<u32>(len - 31), 5);
   }
 
  private:
@@ -380,22 +443,73 @@ class RansDecoder {
         pos_(static_cast<std::ptrdiff_t>(n_words)),
         P_(precision),
         mask_((u32{1} << precision) - 1),
-        offset_(static_cast<int>((kLanes - total % kLanes) % kLanes)) {
-    if (n_words < 2 * kLanes) {
+        offset_(static_cast<int>((kLanes - total % kLanes) % kLanes)),
+        tail_start_(total > kTail ? total - kTail : 0),
+        tail_(total <= kTail) {
+    for (auto& x : x_) x = kRansL;
+    // lane 0: one word with its top bit set, or a high word with its top bit clear after its low
+    if (pos_ < 1) {
       status_ = kTruncated;
       return;
     }
-    for (int j = 0; j < kLanes; ++j) {
-      const u64 hi = words_[--pos_];
-      const u64 lo = words_[--pos_];
-      x_[j] = (hi << 32) | lo;
-      if (x_[j] < kRansL || x_[j] >= (u64{1} << 63)) status_ = kBadState;
+    u64 x = words_[--pos_];
+    if (!(x >> 31)) {
+      if (pos_ < 1) {
+        status_ = kTruncated;
+        return;
+      }
+      x = (x << 32) | words_[--pos_];
+      // canonical: a high word of 0 only below L (a short stream's lane 0), and never 0
+      if (x == 0 || (x >> 31 == 1) || (!tail_ && x < kRansL)) {
+        status_ = kBadState;
+        return;
+      }
     }
+    x_[0] = x;
+    if (!tail_)
+      for (int j = 1; j < kLanes && status_ == kOk; ++j) x_[j] = get_state();
   }
 
   int status() const { return status_; }
   int precision() const { return P_; }
-  int lane() const { return static_cast<int>((popped_ + offset_) % kLanes); }
+  int lane() const {
+    return popped_ >= tail_start_ ? 0 : static_cast<int>((popped_ + offset_) % kLanes);
+  }
+
+  // Symbols from popped_ on that the lanes decode before the tail, at most n.
+  std::size_t before_tail(std::size_t n) const {
+    return popped_ >= tail_start_ ? 0 : std::min<std::size_t>(n, tail_start_ - popped_);
+  }
+
+  // A lane state pushed by RansEncoder::put_state.
+  u64 get_state() {
+    const int len = static_cast<int>(get_bits(0, 5)) + 31;
+    const int chunks = (len + 15) / 16;
+    u64 s = 0;
+    for (int c = 0; c < chunks; ++c) {
+      const int bits = c == chunks - 1 ? len - 16 * c : 16;
+      s |= static_cast<u64>(get_bits(0, bits)) << (16 * c);
+    }
+    return s | (u64{1} << len);
+  }
+
+  // At the tail: lanes 1..k hold the words lane 0 reads after the stream's first word, the
+  // others L.
+  void enter_tail() {
+    tail_ = true;
+    if (x_[1] == kRansL + 1) {  // lane 0 was below L when the lanes started: no words carried
+      for (int j = 2; j < kLanes; ++j)
+        if (x_[j] != kRansL && status_ == kOk) status_ = kNotFinished;
+      if (x_[0] <= kRansL || x_[0] >= 2 * kRansL) status_ = kNotFinished;
+      x_[0] -= kRansL;
+      return;
+    }
+    int k = 0;
+    while (k < kLanes - 1 && (x_[k + 1] >> 32) == 1) carried_[k] = static_cast<u32>(x_[k + 1]), ++k;
+    for (int j = k + 1; j < kLanes; ++j)
+      if (x_[j] != kRansL && status_ == kOk) status_ = kNotFinished;
+    carried_left_ = k;
+  }
   u64 popped() const { return popped_; }
 
   u32 slot(int lane) const { return static_cast<u32>(x_[lane]) & mask_; }
@@ -404,12 +518,14 @@ class RansDecoder {
     u64& x = x_[lane];
     x = iv.freq * (x >> P_) + slot - iv.start;
     if (x < kRansL) {
-      if (pos_ <= 0) {
+      if (pos_ > 0) {
+        x = (x << 32) | words_[--pos_];
+      } else if (carried_left_ > 0) {
+        x = (x << 32) | carried_[--carried_left_];  // the tail, after the stream's first word
+      } else if (!tail_) {
         status_ = kTruncated;
         x = kRansL;  // keep going harmlessly; the caller stops at the status
-        return;
       }
-      x = (x << 32) | words_[--pos_];
     }
   }
 
@@ -449,6 +565,7 @@ class RansDecoder {
   // One symbol on the general path: model index `index`, the next lane.
   template <class Model>
   void decode_one(const Model& m, std::size_t index, i64& out) {
+    if (!tail_ && popped_ == tail_start_) enter_tail();
     const int j = lane();
     ++popped_;
     const u32 s = slot(j);
@@ -472,7 +589,7 @@ class RansDecoder {
   int decode_table(const TableModel& m, i64* out, std::size_t n) {
     std::size_t i = 0;
     while (i < n && status_ == kOk && lane() != 0) decode_one(m, 0, out[i++]);  // align
-    if (status_ == kOk) i = decode_table_blocks(m, out, i, n);
+    if (status_ == kOk) i = decode_table_blocks(m, out, i, i + before_tail(n - i));
     if (status_ != kOk) return status_;
     return decode(m, out + i, n - i);
   }
@@ -580,7 +697,8 @@ class RansDecoder {
     const i64 low = m.low_value();
     std::size_t i = 0;
     while (i < n && status_ == kOk && lane() != 0) decode_one(m, i, out[i]), ++i;  // align
-    for (; i + kLanes <= n && status_ == kOk; i += kLanes) {
+    const std::size_t lanes_end = i + before_tail(n - i);
+    for (; i + kLanes <= lanes_end && status_ == kOk; i += kLanes) {
       u32 s[kLanes], lo[kLanes], hi[kLanes];
       i64 k[kLanes];
       typename Model::Cdf C[kLanes];
@@ -615,12 +733,11 @@ class RansDecoder {
     return decode(m, out + i, n - i, i);
   }
 
-  // Every lane back at the encoder's initial state and every word read.
+  // Lane 0 back at its start and every word read (the other lanes were checked at the tail).
   int finish() {
     if (status_ != kOk) return status_;
-    for (int j = 0; j < kLanes; ++j)
-      if (x_[j] != kRansL) return status_ = kNotFinished;
-    if (pos_ != 0) return status_ = kNotFinished;
+    if (!tail_ || x_[0] != kTailStart || pos_ != 0 || carried_left_ != 0)
+      return status_ = kNotFinished;
     return kOk;
   }
 
@@ -631,6 +748,10 @@ class RansDecoder {
   u32 mask_;
   int status_ = kOk;
   int offset_;
+  u64 tail_start_;  // the first symbol of the tail (lane 0 alone)
+  bool tail_;
+  int carried_left_ = 0;
+  u32 carried_[kLanes - 1] = {};
   u64 popped_ = 0;
   u64 x_[kLanes];
 };
