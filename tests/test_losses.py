@@ -424,7 +424,11 @@ def test_bad_input_messages() -> None:
     with pytest.raises(ValueError, match=r"targets must have shape \(37,\)"):
         lce(e, c, t[:-1])
     with pytest.raises(TypeError, match="targets must be an array of integer class indices"):
-        lce(e, c, t.astype(float))
+        lce(e, c, t.astype(bool))
+    with pytest.raises(
+        ValueError, match=r"class probabilities \(float\) must have shape \(37, 53\)"
+    ):
+        lce(e, c, t.astype(float))  # float targets are probabilities: one row per token
     with pytest.raises(ValueError, match="softcap must be None or a finite number > 0"):
         lce(e, c, t, softcap=-1.0)
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\), got 1.0"):

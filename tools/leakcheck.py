@@ -61,6 +61,8 @@ def calls() -> list:
     emb = rng.standard_normal((64, 16))
     cls = rng.standard_normal((300, 16))
     tokens = rng.integers(0, 300, 64)
+    soft_targets = rng.dirichlet(np.ones(300), size=64)  # losses: soft targets
+    cls_bias = rng.standard_normal(300)
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -94,6 +96,14 @@ def calls() -> list:
         lambda: infokit.losses.cross_entropy(logits, labels, grad=True),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="vocab"),
         lambda: infokit.losses.linear_cross_entropy(emb, cls, tokens, grad=True, strategy="tokens"),
+        # --- losses: soft targets (class probabilities) through both strategies ---
+        lambda: infokit.losses.linear_cross_entropy(
+            emb, cls, soft_targets, bias=cls_bias, softcap=5.0, grad=True, strategy="vocab"
+        ),
+        lambda: infokit.losses.linear_cross_entropy(
+            emb, cls, soft_targets, bias=cls_bias, softcap=5.0, grad=True, strategy="tokens"
+        ),
+        # --- end soft targets ---
     ]
 
 

@@ -13,6 +13,12 @@ the number of valid tokens. Its gradient with respect to v_ij is a_i·p_ij − b
 with a_i = r_i·((1 − ε)·w_y + ε·W/K) + ρ_i·2λ·lse_i, b_i = r_i·(1 − ε)·w_y, c_i = r_i·ε/K, where r_i
 and ρ_i are the reduction's scale of the two parts times grad_output. The kernel applies the
 softcap's chain rule.
+
+Soft targets q (class probabilities, torch's probability targets) replace w_y·(lse − v_y) by
+Σ_j w_j·q_ij·(lse − v_ij) = m_i·lse − Σ_j w_j q_ij v_ij with the target mass m_i = Σ_j w_j q_ij;
+every token counts, "mean" divides by the number of tokens (torch), the kernel's target field
+accumulates Σ_j w_j q_ij v_ij, and the gradient's target term becomes b_i·w_j·q_ij with
+b_i = r_i·(1 − ε).
 """
 
 from __future__ import annotations
@@ -47,13 +53,29 @@ class Options:
     label_smoothing: float
     z_loss: float
     class_weight: np.ndarray | None  # float64 (K,)
+    # Soft targets: (n, K) class probabilities in the problem's dtype (then ``targets`` is all -1,
+    # so that the kernels never treat a column as the target), or None.
+    soft: np.ndarray | None = None
+    soft_mass: np.ndarray | None = None  # float64 (n,): Σ_j w_j q_ij, with soft
+    soft_valid: np.ndarray | None = None  # bool (n,): rows scored (False: shifted out), with soft
+
+    @staticmethod
+    def mass_of(soft: np.ndarray, class_weight: np.ndarray | None) -> np.ndarray:
+        """Σ_j w_j q_ij per row, in float64 (one pass over the soft targets)."""
+        q = soft.astype(np.float64, copy=False)
+        return q.sum(axis=1) if class_weight is None else q @ class_weight
 
     @property
     def valid(self) -> np.ndarray:
+        if self.soft_valid is not None:
+            return self.soft_valid
         return self.targets >= 0
 
     def target_weight(self) -> np.ndarray:
-        """w_{y_i} for valid tokens, 0 for ignored ones."""
+        """w_{y_i} for valid tokens, 0 for ignored ones (soft targets: Σ_j w_j q_ij)."""
+        if self.soft is not None:
+            assert self.soft_mass is not None
+            return self.soft_mass
         valid = self.valid
         w = np.zeros(self.targets.shape[0])
         if self.class_weight is None:
@@ -61,6 +83,15 @@ class Options:
         else:
             w[valid] = self.class_weight[self.targets[valid]]
         return w
+
+    def mean_denominator(self) -> float:
+        """What "mean" divides the cross-entropy by: Σ w_{y_i} (torch), or n for soft targets."""
+        if self.soft is not None:
+            return float(self.valid.sum())
+        return float(self.target_weight().sum())
+
+    def soft_rows(self, r0: int, r1: int) -> np.ndarray | None:
+        return None if self.soft is None else self.soft[r0:r1]
 
     def total_weight(self) -> float:
         return float(self.n_classes if self.class_weight is None else self.class_weight.sum())
@@ -99,8 +130,11 @@ def finish(state: np.ndarray, opts: Options) -> RowStats:
     w_y = opts.target_weight()
     valid = opts.valid
     loss = np.zeros_like(lse)
-    nll = lse[valid] - state[valid, TARGET]
-    loss[valid] = (1.0 - eps) * w_y[valid] * nll
+    if opts.soft is not None:  # Σ_j w_j q_j (lse − v_j); the target field holds Σ_j w_j q_j v_j
+        loss[valid] = (1.0 - eps) * (w_y[valid] * lse[valid] - state[valid, TARGET])
+    else:
+        nll = lse[valid] - state[valid, TARGET]
+        loss[valid] = (1.0 - eps) * w_y[valid] * nll
     if eps > 0.0:
         smooth = opts.total_weight() * lse[valid] - state[valid, WEIGHTED_SUM]
         loss[valid] += (eps / k) * smooth
@@ -119,7 +153,7 @@ def reduce(stats: RowStats, opts: Options) -> float | np.ndarray:
         return total
     z_part = opts.z_loss * float((stats.lse[valid] ** 2).sum()) if opts.z_loss > 0.0 else 0.0
     ce_part = total - z_part
-    return ce_part / float(opts.target_weight().sum()) + z_part / int(valid.sum())
+    return ce_part / opts.mean_denominator() + z_part / int(valid.sum())
 
 
 def coefficients(
@@ -134,7 +168,7 @@ def coefficients(
     valid, w_y = valid_all[rows], w_all[rows]
     go = np.broadcast_to(np.asarray(grad_output, dtype=np.float64), valid_all.shape)[rows]
     if opts.reduction == "mean":
-        r = go / w_all.sum()
+        r = go / opts.mean_denominator()
         rho = go / valid_all.sum()
     else:
         r = rho = go
@@ -144,7 +178,8 @@ def coefficients(
     if opts.z_loss > 0.0:
         a = a + rho * 2.0 * opts.z_loss * lse
     coef[:, 0] = a
-    coef[:, 1] = r * (1.0 - eps) * w_y
+    # hard targets: b multiplies [j = y]; soft targets: it multiplies w_j·q_ij
+    coef[:, 1] = r * (1.0 - eps) * (1.0 if opts.soft is not None else w_y)
     coef[:, 2] = r * eps / k
     coef[~valid] = 0.0
     return coef
@@ -225,13 +260,15 @@ def from_logits(
     state = new_state(logits.shape[0])
     if not grad:
         k.losses_row_stats(
-            logits, 0, opts.targets, None, opts.class_weight, opts.softcap, False, state, n_threads
-        )
+            logits, 0, opts.targets, None, opts.class_weight, opts.softcap, False, state, n_threads,
+            soft=opts.soft,
+        )  # fmt: skip
         return finish(state, opts), None
     g = np.array(logits, order="C", copy=True)
     k.losses_row_stats(
-        g, 0, opts.targets, None, opts.class_weight, opts.softcap, True, state, n_threads
-    )
+        g, 0, opts.targets, None, opts.class_weight, opts.softcap, True, state, n_threads,
+        soft=opts.soft,
+    )  # fmt: skip
     stats = finish(state, opts)
     check_finite(stats.lse)
     coef = coefficients(stats.lse, opts, grad_output)
@@ -247,6 +284,7 @@ def from_logits(
         coef,
         None,
         n_threads,
+        soft=opts.soft,
     )
     return stats, g
 
@@ -304,6 +342,7 @@ def vocab_forward(
                 False,
                 state[r0:r1],
                 n_threads,
+                soft=opts.soft_rows(r0, r1),
             )
     return finish(state, opts)
 
@@ -352,6 +391,7 @@ def vocab_backward(
                 coef[r0:r1],
                 dbias,
                 n_threads,
+                soft=opts.soft_rows(r0, r1),
             )
             if filter_eps is not None and largest < filter_eps:
                 skipped += 1
@@ -402,6 +442,7 @@ def tokens_forward_backward(
             grad,
             state[r0:r1],
             n_threads,
+            soft=opts.soft_rows(r0, r1),
         )
         if not grad:
             continue
@@ -422,6 +463,7 @@ def tokens_forward_backward(
             coef,
             dbias,
             n_threads,
+            soft=opts.soft_rows(r0, r1),
         )
         if filter_eps is not None and largest < filter_eps:
             skipped += 1
@@ -450,4 +492,7 @@ def _rows(opts: Options, r0: int, r1: int) -> Options:
         label_smoothing=opts.label_smoothing,
         z_loss=opts.z_loss,
         class_weight=opts.class_weight,
+        soft=opts.soft_rows(r0, r1),
+        soft_mass=None if opts.soft_mass is None else opts.soft_mass[r0:r1],
+        soft_valid=None if opts.soft_valid is None else opts.soft_valid[r0:r1],
     )
