@@ -41,9 +41,13 @@ from . import _losses_engine as _engine
 from ._validation import check_base, check_choice, to_base
 
 __all__ = [
+    "AdaptiveLossResult",
+    "AdversarialLossResult",
     "CrossEntropyResult",
     "LinearCrossEntropyResult",
     "LossResult",
+    "TriBCEResult",
+    "aldr_kl_loss",
     "attention_entropy",
     "bias_loss",
     "comp_sum_loss",
@@ -56,8 +60,10 @@ __all__ = [
     "ldr_kl_loss",
     "linear_cross_entropy",
     "log_perplexity",
+    "smooth_adversarial_comp_sum_loss",
     "soft_cross_entropy",
     "token_entropy",
+    "tri_bce_loss",
     "two_hot_targets",
 ]
 
@@ -786,8 +792,12 @@ def detection_statistic(
 
 
 # The loss families live in their own file; they are part of this module's public surface.
+from ._losses_binary import TriBCEResult, tri_bce_loss  # noqa: E402
 from ._losses_families import (  # noqa: E402
+    AdaptiveLossResult,
+    AdversarialLossResult,
     LossResult,
+    aldr_kl_loss,
     attention_entropy,
     bias_loss,
     comp_sum_loss,
@@ -796,6 +806,7 @@ from ._losses_families import (  # noqa: E402
     histogram_mean,
     hl_gauss_targets,
     ldr_kl_loss,
+    smooth_adversarial_comp_sum_loss,
     soft_cross_entropy,
     two_hot_targets,
 )
