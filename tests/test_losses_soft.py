@@ -289,3 +289,22 @@ def test_soft_target_bad_input() -> None:
         lce(e[:1], c, q[:1], shift=True)
     with pytest.raises(TypeError, match="targets must be an array of integer class indices"):
         losses.focal_loss(e @ c.T, q)  # the families take class indices only
+
+
+@pytest.mark.parametrize(("reduction", "strategy"), [("mean", "auto"), ("none", "vocab")])
+def test_torch_adapter_gradcheck_with_soft_targets(reduction: str, strategy: str) -> None:
+    torch = pytest.importorskip("torch")
+    from infokit.torch import linear_cross_entropy
+
+    g = torch.Generator().manual_seed(1)
+    e = torch.randn(2, 5, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    c = torch.randn(9, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    q = torch.softmax(torch.randn(2, 5, 9, generator=g, dtype=torch.float64), -1)
+
+    def f(e: Any, c: Any) -> Any:
+        return linear_cross_entropy(
+            e, c, q, shift=True, softcap=3.0, label_smoothing=0.1, reduction=reduction,
+            strategy=strategy,
+        )  # fmt: skip
+
+    assert torch.autograd.gradcheck(f, (e, c))
