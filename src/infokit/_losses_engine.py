@@ -23,12 +23,15 @@ b_i = r_i·(1 − ε).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 from scipy.linalg import blas
+from threadpoolctl import ThreadpoolController
 
 from . import _backend
 from ._reference import losses as _ref
@@ -36,8 +39,15 @@ from ._threads import get_num_threads
 
 MAX, SUM, SHIFTED_SUM, WEIGHTED_SUM, TARGET = range(5)
 
-TILE_ENTRIES = 1 << 22  # entries of one logits tile in the "vocab" strategy (16 MiB in float32)
-VOCAB_TILE = 4096  # vocabulary columns per tile in the "vocab" strategy
+# "vocab" strategy. The forward's tiles are small (256 × 1024 = 1 MiB in float32) so that the
+# epilogue reads them from cache right after the GEMM wrote them; the backward's are a whole
+# column block of up to 4096 tokens, so that dC_blk = Gᵀ·E is one GEMM with a long inner
+# dimension, written once rather than accumulated tile by tile.
+TILE_ENTRIES = 1 << 18  # entries of one forward tile
+BACKWARD_TILE_ENTRIES = 1 << 22  # entries of one backward tile (16 MiB in float32)
+VOCAB_TILE = 1024  # vocabulary columns per tile
+GROUPS = 2  # the tiles are split into this many fixed groups, run concurrently with >= 2 threads
+PARALLEL_ENTRIES = 1 << 22  # fewest logits (n·V) for which the groups run concurrently
 CHUNK_ENTRIES = 1 << 24  # entries of one chunk × V block in the "tokens" strategy (64 MiB f32)
 MIN_CHUNK = 256  # fewest tokens per chunk in the "tokens" strategy
 
@@ -185,36 +195,56 @@ def coefficients(
     return coef
 
 
-# --- GEMMs through numpy's BLAS ------------------------------------------------------------------
+# --- GEMMs and threads ---------------------------------------------------------------------------
 #
-# The "vocab" strategy's GEMMs go through np.matmul (numpy's BLAS), accumulating through small
-# reused temporaries. The "tokens" strategy's go through scipy's BLAS gemm, which accumulates the
-# V×D classifier gradient in place. Mixing the two libraries inside one loop would keep two BLAS
-# thread pools busy-waiting against each other, so each strategy sticks to one.
+# Every GEMM of the tile loops goes through scipy's BLAS gemm (gemm_into), which writes or
+# accumulates into its output in place, without temporaries.
+#
+# Threads: rather than one multi-threaded GEMM per tile followed by a multi-threaded epilogue
+# (two fork-joins per tile, with the BLAS pool busy-waiting while the epilogue runs and the other
+# way round), the tiles are split into GROUPS fixed groups that run concurrently, each on its own
+# thread with its own single-threaded BLAS calls and epilogue. One group's epilogue then overlaps
+# the other's GEMM, and each tile is consumed by the core that produced it. The groups and their
+# tiles do not depend on the thread count, and each number is reduced in a fixed order, so results
+# are the same for any thread count.
+
+_POOL: ThreadPoolExecutor | None = None
+_CONTROLLER: ThreadpoolController | None = None  # found once: threadpool_limits costs ms a call
 
 
-class Scratch:
-    """Reusable flat buffers, so the tile loops allocate (and page-fault) once per call."""
+def run_groups(tasks: list[Callable[[int], None]], entries: int) -> None:
+    """Run ``task(n_threads)`` for each task: concurrently (threads split between them) when
+    there are threads to spare and ``entries`` logits are worth it, else one after the other."""
+    global _POOL, _CONTROLLER
+    threads = get_num_threads()
+    if threads < 2 or len(tasks) < 2 or entries < PARALLEL_ENTRIES:
+        for task in tasks:
+            task(threads)
+        return
+    per_task = max(1, threads // len(tasks))
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=GROUPS, thread_name_prefix="infokit-losses")
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    with _CONTROLLER.limit(limits=per_task):  # each task's BLAS calls run on its own thread
+        futures = [_POOL.submit(task, per_task) for task in tasks]
+        for future in futures:
+            future.result()
 
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
 
-    def get(self, key: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
-        size = int(np.prod(shape))
-        buf = self._buffers.get(key)
-        if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = np.empty(size, dtype=dtype)
-            self._buffers[key] = buf
-        return buf[:size].reshape(shape)
+def _split(items: list[tuple[int, int]], parts: int) -> list[list[tuple[int, int]]]:
+    """``items`` cut into at most ``parts`` contiguous, nearly equal, non-empty groups."""
+    parts = max(1, min(parts, len(items)))
+    return [items[g * len(items) // parts : (g + 1) * len(items) // parts] for g in range(parts)]
 
 
 def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> None:
     """out = a @ b + beta·out in place through scipy's BLAS gemm, with no temporary.
 
     ``out`` is C-contiguous, so outᵀ is a Fortran-ordered matrix that BLAS writes directly:
-    outᵀ = bᵀ·aᵀ + beta·outᵀ. Used by the "tokens" strategy, whose classifier gradient is
-    accumulated once per token chunk: through a temporary that would cost a read and a write of
-    all V×D entries per chunk.
+    outᵀ = bᵀ·aᵀ + beta·outᵀ. Accumulating through a temporary instead would cost one more read
+    and write of the whole output per call (all V×D classifier-gradient entries per token chunk
+    in the "tokens" strategy).
     """
     gemm = blas.sgemm if out.dtype == np.float32 else blas.dgemm
 
@@ -228,18 +258,6 @@ def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> Non
     )
     if not np.shares_memory(result, out):  # cannot happen for a C-contiguous out; stay correct
         out[...] = result.T
-
-
-def matmul_into(
-    out: np.ndarray, a: np.ndarray, b: np.ndarray, accumulate: bool, scratch: Scratch
-) -> None:
-    """out = a @ b, or out += a @ b through a reused temporary of out's shape."""
-    if not accumulate:
-        np.matmul(a, b, out=out)
-        return
-    tmp = scratch.get("product", out.shape, out.dtype)
-    np.matmul(a, b, out=tmp)
-    np.add(out, tmp, out=out)
 
 
 # --- logits given ------------------------------------------------------------------------------
@@ -320,30 +338,37 @@ def _tile(buffer: np.ndarray, rows: int, cols: int) -> np.ndarray:
 def vocab_forward(
     e: np.ndarray, c: np.ndarray, bias: np.ndarray | None, opts: Options, backend: str
 ) -> RowStats:
-    """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work."""
+    """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work.
+
+    The token blocks are split into groups (disjoint rows of the state), each visiting every
+    vocabulary tile in order."""
     k = kernels(backend)
-    n_threads = get_num_threads()
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
     rb = min(n, max(1, TILE_ENTRIES // vb))
-    buffer = np.empty(rb * vb, dtype=e.dtype)
     state = new_state(n)
-    for v0, v1 in _blocks(v, vb):
-        for r0, r1 in _blocks(n, rb):
-            z = _tile(buffer, r1 - r0, v1 - v0)
-            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
-            k.losses_row_stats(
-                z,
-                v0,
-                opts.targets[r0:r1],
-                bias,
-                opts.class_weight,
-                opts.softcap,
-                False,
-                state[r0:r1],
-                n_threads,
-                soft=opts.soft_rows(r0, r1),
-            )
+
+    def task(row_blocks: list[tuple[int, int]], n_threads: int) -> None:
+        buffer = np.empty(rb * vb, dtype=e.dtype)
+        for v0, v1 in _blocks(v, vb):
+            for r0, r1 in row_blocks:
+                z = _tile(buffer, r1 - r0, v1 - v0)
+                gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
+                k.losses_row_stats(
+                    z,
+                    v0,
+                    opts.targets[r0:r1],
+                    bias,
+                    opts.class_weight,
+                    opts.softcap,
+                    False,
+                    state[r0:r1],
+                    n_threads,
+                    soft=opts.soft_rows(r0, r1),
+                )
+
+    groups = _split(_blocks(n, rb), GROUPS)
+    run_groups([functools.partial(task, g) for g in groups], n * v)
     return finish(state, opts)
 
 
@@ -358,51 +383,65 @@ def vocab_backward(
     backend: str,
 ) -> LinearGrads:
     """Recompute each tile, turn it into the gradient, and accumulate dE += G·C_blk and
-    dC_blk += Gᵀ·E_blk in place (two more GEMMs per tile: about four in all with the forward)."""
+    dC_blk += Gᵀ·E_blk in place (two more GEMMs per tile: about four in all with the forward).
+
+    The vocabulary blocks are split into groups: each writes its own rows of dC and of dbias, and
+    its own copy of dE (the first group's is dE itself); the copies are added in group order."""
     k = kernels(backend)
-    n_threads = get_num_threads()
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
-    rb = min(n, max(1, TILE_ENTRIES // vb))
-    buffer = np.empty(rb * vb, dtype=e.dtype)
+    rb = min(n, max(1, BACKWARD_TILE_ENTRIES // vb))
     coef = coefficients(lse, opts, grad_output)
     de = np.zeros_like(e)
     dc = np.zeros_like(c)
     dbias = np.zeros(v) if bias is not None else None
-    scratch = Scratch()
-    skipped = tiles = 0
-    for v0, v1 in _blocks(v, vb):
-        for r0, r1 in _blocks(n, rb):
-            tiles += 1
-            if not coef[r0:r1].any():
-                skipped += filter_eps is not None
-                continue
-            z = _tile(buffer, r1 - r0, v1 - v0)
-            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
-            largest = k.losses_softmax_grad(
-                z,
-                v0,
-                opts.targets[r0:r1],
-                bias,
-                opts.class_weight,
-                opts.softcap,
-                False,
-                lse[r0:r1],
-                coef[r0:r1],
-                dbias,
-                n_threads,
-                soft=opts.soft_rows(r0, r1),
-            )
-            if filter_eps is not None and largest < filter_eps:
-                skipped += 1
-                continue
-            matmul_into(de[r0:r1], z, c[v0:v1], True, scratch)
-            matmul_into(dc[v0:v1], z.T, e[r0:r1], True, scratch)
+    groups = _split(_blocks(v, vb), GROUPS)
+    partial_de = [de] + [np.zeros_like(e) for _ in groups[1:]]
+    counts = [[0, 0] for _ in groups]  # (tiles, skipped) per group
+
+    def task(g: int, n_threads: int) -> None:
+        buffer = np.empty(rb * vb, dtype=e.dtype)
+        de_g = partial_de[g]
+        for v0, v1 in groups[g]:
+            dc_written = False
+            for r0, r1 in _blocks(n, rb):
+                counts[g][0] += 1
+                if not coef[r0:r1].any():
+                    counts[g][1] += filter_eps is not None
+                    continue
+                z = _tile(buffer, r1 - r0, v1 - v0)
+                gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
+                largest = k.losses_softmax_grad(
+                    z,
+                    v0,
+                    opts.targets[r0:r1],
+                    bias,
+                    opts.class_weight,
+                    opts.softcap,
+                    False,
+                    lse[r0:r1],
+                    coef[r0:r1],
+                    dbias,
+                    n_threads,
+                    soft=opts.soft_rows(r0, r1),
+                )
+                if filter_eps is not None and largest < filter_eps:
+                    counts[g][1] += 1
+                    continue
+                gemm_into(de_g[r0:r1], z, c[v0:v1], 1.0)
+                gemm_into(dc[v0:v1], z.T, e[r0:r1], 1.0 if dc_written else 0.0)
+                dc_written = True
+
+    run_groups([functools.partial(task, g) for g in range(len(groups))], n * v)
+    for extra in partial_de[1:]:
+        de += extra
+    tiles = sum(t for t, _ in counts)
+    skipped = sum(s for _, s in counts)
     return LinearGrads(
         embeddings=de,
         classifier=dc,
         bias=None if dbias is None else dbias.astype(e.dtype),
-        filtered_fraction=skipped / tiles if filter_eps is not None else 0.0,
+        filtered_fraction=skipped / tiles if filter_eps is not None and tiles else 0.0,
     )
 
 
