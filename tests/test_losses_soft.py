@@ -310,3 +310,54 @@ def test_torch_adapter_gradcheck_with_soft_targets(reduction: str, strategy: str
         )  # fmt: skip
 
     assert torch.autograd.gradcheck(f, (e, c))
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_few_tokens_split_the_vocabulary(backend: str, small_tiles: None, soft: bool) -> None:
+    """Fewer token blocks than groups: the forward splits the vocabulary, one state per group,
+    merged afterwards; still torch's numbers, and the same on one and two threads."""
+    p = _problem(4, n=5)
+    rng = np.random.default_rng(4)
+    targets = p["q"] if soft else rng.integers(0, 53, 5)
+    if soft:
+        expected = _torch_reference(
+            p["e"], p["c"], p["bias"], p["q"], weight=p["weight"], smoothing=0.1, softcap=3.0,
+            z_loss=1e-2, reduction="sum",
+        )  # fmt: skip
+    else:
+        torch = pytest.importorskip("torch")
+        z = torch.tensor(p["e"] @ p["c"].T + p["bias"])
+        z = 3.0 * torch.tanh(z / 3.0)
+        ce = torch.nn.functional.cross_entropy(
+            z, torch.tensor(targets), weight=torch.tensor(p["weight"]), label_smoothing=0.1,
+            reduction="sum",
+        )  # fmt: skip
+        expected = {"loss": (ce + 1e-2 * (torch.logsumexp(z, -1) ** 2).sum()).numpy()}
+    kw: dict[str, Any] = {
+        "bias": p["bias"], "class_weight": p["weight"], "label_smoothing": 0.1, "softcap": 3.0,
+        "z_loss": 1e-2, "reduction": "sum", "strategy": "vocab", "return_entropy": True,
+    }  # fmt: skip
+    with infokit.threads(1):
+        one = losses.linear_cross_entropy(p["e"], p["c"], targets, **kw)
+    with infokit.threads(2):
+        two = losses.linear_cross_entropy(p["e"], p["c"], targets, **kw)
+    _assert_rel(one.loss, expected["loss"])
+    assert one.loss == two.loss
+    np.testing.assert_array_equal(one.entropy, two.entropy)  # type: ignore[arg-type]
+
+
+def test_merge_state_equals_one_pass() -> None:
+    rng = np.random.default_rng(8)
+    z = 5.0 * rng.normal(size=(6, 30))
+    z[0, :20] = -np.inf  # a row whose first group sees no finite logit
+    t = rng.integers(0, 30, 6)
+    from infokit._reference import losses as ref_kernels
+
+    whole = _losses_engine.new_state(6)
+    ref_kernels.losses_row_stats(z, 0, t, None, None, 0.0, False, whole)
+    left, right = _losses_engine.new_state(6), _losses_engine.new_state(6)
+    ref_kernels.losses_row_stats(z[:, :20].copy(), 0, t, None, None, 0.0, False, left)
+    ref_kernels.losses_row_stats(z[:, 20:].copy(), 20, t, None, None, 0.0, False, right)
+    _losses_engine.merge_state(left, right)
+    np.testing.assert_allclose(left[:, 1:], whole[:, 1:], rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(left[:, 0], whole[:, 0])

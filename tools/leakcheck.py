@@ -63,6 +63,9 @@ def calls() -> list:
     tokens = rng.integers(0, 300, 64)
     soft_targets = rng.dirichlet(np.ones(300), size=64)  # losses: soft targets
     cls_bias = rng.standard_normal(300)
+    wide_emb = rng.standard_normal((256, 32))  # losses: n·V above the two-group threshold
+    wide_cls = rng.standard_normal((20000, 32))
+    wide_tokens = rng.integers(0, 20000, 256)
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -104,6 +107,11 @@ def calls() -> list:
             emb, cls, soft_targets, bias=cls_bias, softcap=5.0, grad=True, strategy="tokens"
         ),
         # --- end soft targets ---
+        # --- losses: the vocab strategy's two tile groups on two threads ---
+        lambda: infokit.losses.linear_cross_entropy(
+            wide_emb, wide_cls, wide_tokens, grad=True, strategy="vocab"
+        ),
+        # --- end vocab groups ---
     ]
 
 

@@ -24,7 +24,7 @@ b_i = r_i·(1 − ε).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
@@ -212,7 +212,7 @@ _POOL: ThreadPoolExecutor | None = None
 _CONTROLLER: ThreadpoolController | None = None  # found once: threadpool_limits costs ms a call
 
 
-def run_groups(tasks: list[Callable[[int], None]], entries: int) -> None:
+def run_groups(tasks: Sequence[Callable[[int], None]], entries: int) -> None:
     """Run ``task(n_threads)`` for each task: concurrently (threads split between them) when
     there are threads to spare and ``entries`` logits are worth it, else one after the other."""
     global _POOL, _CONTROLLER
@@ -335,23 +335,44 @@ def _tile(buffer: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return buffer[: rows * cols].reshape(rows, cols)
 
 
+def merge_state(into: np.ndarray, other: np.ndarray) -> None:
+    """Fold ``other`` (the running state of the same rows over other vocabulary columns) into
+    ``into``, in place: both sums are rescaled to the larger of the two maxima."""
+    m_a, m_b = into[:, MAX], other[:, MAX]
+    m = np.fmax(m_a, m_b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        parts = []
+        for m_i, st in ((m_a, into), (m_b, other)):
+            live = st[:, SUM] > 0.0  # an empty side (no finite logit yet) adds nothing
+            shift = np.where(live, m_i - m, 0.0)
+            scale = np.where(live, np.exp(shift), 0.0)
+            parts.append((st[:, SUM] * scale, (st[:, SHIFTED_SUM] + shift * st[:, SUM]) * scale))
+    into[:, MAX] = m
+    into[:, SUM] = parts[0][0] + parts[1][0]
+    into[:, SHIFTED_SUM] = parts[0][1] + parts[1][1]
+    into[:, WEIGHTED_SUM] += other[:, WEIGHTED_SUM]
+    into[:, TARGET] += other[:, TARGET]  # set in one side only (0 in the other), or partial sums
+
+
 def vocab_forward(
     e: np.ndarray, c: np.ndarray, bias: np.ndarray | None, opts: Options, backend: str
 ) -> RowStats:
     """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work.
 
-    The token blocks are split into groups (disjoint rows of the state), each visiting every
-    vocabulary tile in order."""
+    The tiles are split into groups: by token blocks (disjoint rows of the state) when there are
+    enough of them, else by vocabulary blocks, each group with its own state, merged in order."""
     k = kernels(backend)
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
     rb = min(n, max(1, TILE_ENTRIES // vb))
-    state = new_state(n)
+    row_blocks, vocab_blocks = _blocks(n, rb), _blocks(v, vb)
 
-    def task(row_blocks: list[tuple[int, int]], n_threads: int) -> None:
+    def task(
+        rows: list[tuple[int, int]], cols: list[tuple[int, int]], state: np.ndarray, nt: int
+    ) -> None:
         buffer = np.empty(rb * vb, dtype=e.dtype)
-        for v0, v1 in _blocks(v, vb):
-            for r0, r1 in row_blocks:
+        for v0, v1 in cols:
+            for r0, r1 in rows:
                 z = _tile(buffer, r1 - r0, v1 - v0)
                 gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
                 k.losses_row_stats(
@@ -363,12 +384,23 @@ def vocab_forward(
                     opts.softcap,
                     False,
                     state[r0:r1],
-                    n_threads,
+                    nt,
                     soft=opts.soft_rows(r0, r1),
                 )
 
-    groups = _split(_blocks(n, rb), GROUPS)
-    run_groups([functools.partial(task, g) for g in groups], n * v)
+    state = new_state(n)
+    if len(row_blocks) >= GROUPS or len(vocab_blocks) < 2:
+        tasks = [
+            functools.partial(task, g, vocab_blocks, state) for g in _split(row_blocks, GROUPS)
+        ]
+        run_groups(tasks, n * v)
+    else:  # few tokens: split the vocabulary, one state per group
+        groups = _split(vocab_blocks, GROUPS)
+        states = [state] + [new_state(n) for _ in groups[1:]]
+        pairs = zip(groups, states, strict=True)
+        run_groups([functools.partial(task, row_blocks, g, st) for g, st in pairs], n * v)
+        for other in states[1:]:
+            merge_state(state, other)
     return finish(state, opts)
 
 
