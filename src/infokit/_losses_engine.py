@@ -214,18 +214,26 @@ _CONTROLLER: ThreadpoolController | None = None  # found once: threadpool_limits
 
 def run_groups(tasks: Sequence[Callable[[int], None]], entries: int) -> None:
     """Run ``task(n_threads)`` for each task: concurrently (threads split between them) when
-    there are threads to spare and ``entries`` logits are worth it, else one after the other."""
+    there are threads to spare and ``entries`` logits are worth it; one after the other on one
+    thread when they are not worth threads at all (small tiles: multi-threaded BLAS calls and
+    kernels on them cost more in fork-joins and busy-waiting than they gain, by 10x on a loaded
+    machine); one after the other on all threads when there is a single large task."""
     global _POOL, _CONTROLLER
     threads = get_num_threads()
-    if threads < 2 or len(tasks) < 2 or entries < PARALLEL_ENTRIES:
+    if threads < 2 or (len(tasks) < 2 and entries >= PARALLEL_ENTRIES):
         for task in tasks:
             task(threads)
+        return
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    if entries < PARALLEL_ENTRIES:
+        with _CONTROLLER.limit(limits=1):
+            for task in tasks:
+                task(1)
         return
     per_task = max(1, threads // len(tasks))
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=GROUPS, thread_name_prefix="infokit-losses")
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=per_task):  # each task's BLAS calls run on its own thread
         futures = [_POOL.submit(task, per_task) for task in tasks]
         for future in futures:
