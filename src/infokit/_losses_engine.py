@@ -24,6 +24,7 @@ b_i = r_i·(1 − ε).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -209,6 +210,7 @@ def coefficients(
 # are the same for any thread count.
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_PID = 0  # the process that made _POOL: a forked child must make its own
 _CONTROLLER: ThreadpoolController | None = None  # found once: threadpool_limits costs ms a call
 
 
@@ -218,7 +220,7 @@ def run_groups(tasks: Sequence[Callable[[int], None]], entries: int) -> None:
     thread when they are not worth threads at all (small tiles: multi-threaded BLAS calls and
     kernels on them cost more in fork-joins and busy-waiting than they gain, by 10x on a loaded
     machine); one after the other on all threads when there is a single large task."""
-    global _POOL, _CONTROLLER
+    global _POOL, _POOL_PID, _CONTROLLER
     threads = get_num_threads()
     if threads < 2 or (len(tasks) < 2 and entries >= PARALLEL_ENTRIES):
         for task in tasks:
@@ -232,8 +234,9 @@ def run_groups(tasks: Sequence[Callable[[int], None]], entries: int) -> None:
                 task(1)
         return
     per_task = max(1, threads // len(tasks))
-    if _POOL is None:
+    if _POOL is None or os.getpid() != _POOL_PID:
         _POOL = ThreadPoolExecutor(max_workers=GROUPS, thread_name_prefix="infokit-losses")
+        _POOL_PID = os.getpid()
     with _CONTROLLER.limit(limits=per_task):  # each task's BLAS calls run on its own thread
         futures = [_POOL.submit(task, per_task) for task in tasks]
         for future in futures:
