@@ -198,8 +198,10 @@ def coefficients(
 
 # --- GEMMs and threads ---------------------------------------------------------------------------
 #
-# Every GEMM of the tile loops goes through scipy's BLAS gemm (gemm_into), which writes or
-# accumulates into its output in place, without temporaries.
+# The "vocab" strategy's GEMMs go through np.matmul, which releases the GIL for the whole call
+# (scipy's f2py gemm wrapper mostly does not, which would serialise the two groups below); sums
+# over tiles go through small reused products. The "tokens" strategy's go through scipy's gemm
+# (gemm_into), which accumulates the V×D classifier gradient in place.
 #
 # Threads: rather than one multi-threaded GEMM per tile followed by a multi-threaded epilogue
 # (two fork-joins per tile, with the BLAS pool busy-waiting while the epilogue runs and the other
@@ -385,7 +387,7 @@ def vocab_forward(
         for v0, v1 in cols:
             for r0, r1 in rows:
                 z = _tile(buffer, r1 - r0, v1 - v0)
-                gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
+                np.matmul(e[r0:r1], c[v0:v1].T, out=z)
                 k.losses_row_stats(
                     z,
                     v0,
@@ -444,6 +446,8 @@ def vocab_backward(
 
     def task(g: int, n_threads: int) -> None:
         buffer = np.empty(rb * vb, dtype=e.dtype)
+        product_e = np.empty((rb, e.shape[1]), dtype=e.dtype)  # G·C_blk before it is added
+        product_c = np.empty((vb, e.shape[1]), dtype=e.dtype) if rb < n else None
         de_g = partial_de[g]
         for v0, v1 in groups[g]:
             dc_written = False
@@ -453,7 +457,7 @@ def vocab_backward(
                     counts[g][1] += filter_eps is not None
                     continue
                 z = _tile(buffer, r1 - r0, v1 - v0)
-                gemm_into(z, e[r0:r1], c[v0:v1].T, 0.0)
+                np.matmul(e[r0:r1], c[v0:v1].T, out=z)
                 largest = k.losses_softmax_grad(
                     z,
                     v0,
@@ -471,8 +475,15 @@ def vocab_backward(
                 if filter_eps is not None and largest < filter_eps:
                     counts[g][1] += 1
                     continue
-                gemm_into(de_g[r0:r1], z, c[v0:v1], 1.0)
-                gemm_into(dc[v0:v1], z.T, e[r0:r1], 1.0 if dc_written else 0.0)
+                part_e = product_e[: r1 - r0]
+                np.matmul(z, c[v0:v1], out=part_e)
+                np.add(de_g[r0:r1], part_e, out=de_g[r0:r1])
+                if product_c is None or not dc_written:  # the first product goes straight in
+                    np.matmul(z.T, e[r0:r1], out=dc[v0:v1])
+                else:
+                    part_c = product_c[: v1 - v0]
+                    np.matmul(z.T, e[r0:r1], out=part_c)
+                    np.add(dc[v0:v1], part_c, out=dc[v0:v1])
                 dc_written = True
 
     run_groups([functools.partial(task, g) for g in range(len(groups))], n * v)
