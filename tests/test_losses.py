@@ -24,6 +24,7 @@ def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 16)
     monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 16 * 7)
     monkeypatch.setattr(_losses_engine, "BACKWARD_TILE_ENTRIES", 16 * 5)
+    monkeypatch.setattr(_losses_engine, "SUM_ROWS", 2)
     monkeypatch.setattr(_losses_engine, "PARALLEL_ENTRIES", 0)  # groups run concurrently
     monkeypatch.setattr(_losses_engine, "CHUNK_ENTRIES", 53 * 5)
     monkeypatch.setattr(_losses_engine, "MIN_CHUNK", 1)

@@ -49,6 +49,7 @@ BACKWARD_TILE_ENTRIES = 1 << 22  # entries of one backward tile (16 MiB in float
 VOCAB_TILE = 1024  # vocabulary columns per tile
 GROUPS = 2  # the tiles are split into this many fixed groups, run concurrently with >= 2 threads
 PARALLEL_ENTRIES = 1 << 22  # fewest logits (n·V) for which the groups run concurrently
+SUM_ROWS = 1024  # rows of the embeddings' gradient made per product in the "vocab" backward
 CHUNK_ENTRIES = 1 << 24  # entries of one chunk × V block in the "tokens" strategy (64 MiB f32)
 MIN_CHUNK = 256  # fewest tokens per chunk in the "tokens" strategy
 
@@ -446,7 +447,8 @@ def vocab_backward(
 
     def task(g: int, n_threads: int) -> None:
         buffer = np.empty(rb * vb, dtype=e.dtype)
-        product_e = np.empty((rb, e.shape[1]), dtype=e.dtype)  # G·C_blk before it is added
+        # G·C_blk before it is added, made SUM_ROWS rows at a time to keep this buffer small
+        product_e = np.empty((min(rb, SUM_ROWS), e.shape[1]), dtype=e.dtype)
         product_c = np.empty((vb, e.shape[1]), dtype=e.dtype) if rb < n else None
         de_g = partial_de[g]
         for v0, v1 in groups[g]:
@@ -475,9 +477,12 @@ def vocab_backward(
                 if filter_eps is not None and largest < filter_eps:
                     counts[g][1] += 1
                     continue
-                part_e = product_e[: r1 - r0]
-                np.matmul(z, c[v0:v1], out=part_e)
-                np.add(de_g[r0:r1], part_e, out=de_g[r0:r1])
+                for s0 in range(0, r1 - r0, SUM_ROWS):
+                    s1 = min(r1 - r0, s0 + SUM_ROWS)
+                    part_e = product_e[: s1 - s0]
+                    np.matmul(z[s0:s1], c[v0:v1], out=part_e)
+                    rows = slice(r0 + s0, r0 + s1)
+                    np.add(de_g[rows], part_e, out=de_g[rows])
                 if product_c is None or not dc_written:  # the first product goes straight in
                     np.matmul(z.T, e[r0:r1], out=dc[v0:v1])
                 else:
