@@ -571,7 +571,7 @@ def linear_cross_entropy(
     Cost: 2·N·V·D flops forward (one GEMM's worth), about 4× that forward + backward with
     "vocab", 3× with "tokens". "vocab" tiles hold 256 tokens × 1024 classes in the forward
     (cache-sized) and up to 4096 tokens × 1024 classes in the backward, whose second thread keeps
-    its own copy of the embeddings' gradient (extra memory about 32 MiB + N·D); "tokens" chunks
+    its own copy of the embeddings' gradient (extra memory about 40 MiB + N·D); "tokens" chunks
     hold chunk·V ≈ 2²⁴ entries. With two or more threads the "vocab" tiles run as two fixed groups
     on two threads, each with its own BLAS calls and epilogue; results do not depend on the
     thread count. float32 inputs run float32 GEMMs with float64 accumulation of every per-token
