@@ -23,6 +23,9 @@ def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tiles much smaller than the problem (ragged on both axes), so every loop runs many times."""
     monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 16)
     monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 16 * 7)
+    monkeypatch.setattr(_losses_engine, "BACKWARD_TILE_ENTRIES", 16 * 5)
+    monkeypatch.setattr(_losses_engine, "SUM_ROWS", 2)
+    monkeypatch.setattr(_losses_engine, "PARALLEL_ENTRIES", 0)  # groups run concurrently
     monkeypatch.setattr(_losses_engine, "CHUNK_ENTRIES", 53 * 5)
     monkeypatch.setattr(_losses_engine, "MIN_CHUNK", 1)
     yield
@@ -424,7 +427,11 @@ def test_bad_input_messages() -> None:
     with pytest.raises(ValueError, match=r"targets must have shape \(37,\)"):
         lce(e, c, t[:-1])
     with pytest.raises(TypeError, match="targets must be an array of integer class indices"):
-        lce(e, c, t.astype(float))
+        lce(e, c, t.astype(bool))
+    with pytest.raises(
+        ValueError, match=r"class probabilities \(float\) must have shape \(37, 53\)"
+    ):
+        lce(e, c, t.astype(float))  # float targets are probabilities: one row per token
     with pytest.raises(ValueError, match="softcap must be None or a finite number > 0"):
         lce(e, c, t, softcap=-1.0)
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\), got 1.0"):

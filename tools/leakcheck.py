@@ -111,6 +111,11 @@ def calls() -> list:
         lambda: core.SortedCounter(line).count_self(line_radius, True, 2),
     ]
     # --- end kNN engine fast paths
+    soft_targets = rng.dirichlet(np.ones(300), size=64)  # losses: soft targets
+    cls_bias = rng.standard_normal(300)
+    wide_emb = rng.standard_normal((256, 32))  # losses: n·V above the two-group threshold
+    wide_cls = rng.standard_normal((20000, 32))
+    wide_tokens = rng.integers(0, 20000, 256)
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -150,6 +155,19 @@ def calls() -> list:
         lambda: core.simd_exp(series[0, :37] * 9.0 - 3.0),
         lambda: core.simd_exp_nonpositive(-series[1, :29].astype(np.float32)),
         *knn_calls,  # kNN engine fast paths (branch knnspeed)
+        # --- losses: soft targets (class probabilities) through both strategies ---
+        lambda: infokit.losses.linear_cross_entropy(
+            emb, cls, soft_targets, bias=cls_bias, softcap=5.0, grad=True, strategy="vocab"
+        ),
+        lambda: infokit.losses.linear_cross_entropy(
+            emb, cls, soft_targets, bias=cls_bias, softcap=5.0, grad=True, strategy="tokens"
+        ),
+        # --- end soft targets ---
+        # --- losses: the vocab strategy's two tile groups on two threads ---
+        lambda: infokit.losses.linear_cross_entropy(
+            wide_emb, wide_cls, wide_tokens, grad=True, strategy="vocab"
+        ),
+        # --- end vocab groups ---
     ]
 
 

@@ -343,7 +343,8 @@ class RangeStreamDecoder(RansStreamDecoder): ...
 # --- losses: the cross-entropy epilogue (csrc/include/infokit/losses/epilogue.hpp) -------------
 # z: C-contiguous float32/float64 (rows, cols) tile of raw logits for vocabulary columns
 # [col0, col0 + cols); state: float64 (rows, 5); coef: float64 (rows, 3); bias/class_weight/
-# dbias are indexed by global column. Buffers are never converted: a wrong dtype raises.
+# dbias are indexed by global column; soft: (rows, ld) soft targets of z's dtype, ld >= col0 + cols.
+# Buffers are never converted: a wrong dtype raises.
 def losses_row_stats(
     z: np.ndarray,
     col0: int,
@@ -354,6 +355,7 @@ def losses_row_stats(
     write_transformed: bool,
     state: npt.NDArray[np.float64],
     n_threads: int = 1,
+    soft: np.ndarray | None = None,
 ) -> None: ...
 def losses_softmax_grad(
     z: np.ndarray,
@@ -367,6 +369,7 @@ def losses_softmax_grad(
     coef: npt.NDArray[np.float64],
     dbias: npt.NDArray[np.float64] | None,
     n_threads: int = 1,
+    soft: np.ndarray | None = None,
 ) -> float: ...
 
 # --- pvq: pyramid vector quantization (csrc/include/infokit/pvq, register_pvq.cpp) -----------

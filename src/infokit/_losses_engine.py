@@ -13,16 +13,26 @@ the number of valid tokens. Its gradient with respect to v_ij is a_i·p_ij − b
 with a_i = r_i·((1 − ε)·w_y + ε·W/K) + ρ_i·2λ·lse_i, b_i = r_i·(1 − ε)·w_y, c_i = r_i·ε/K, where r_i
 and ρ_i are the reduction's scale of the two parts times grad_output. The kernel applies the
 softcap's chain rule.
+
+Soft targets q (class probabilities, torch's probability targets) replace w_y·(lse − v_y) by
+Σ_j w_j·q_ij·(lse − v_ij) = m_i·lse − Σ_j w_j q_ij v_ij with the target mass m_i = Σ_j w_j q_ij;
+every token counts, "mean" divides by the number of tokens (torch), the kernel's target field
+accumulates Σ_j w_j q_ij v_ij, and the gradient's target term becomes b_i·w_j·q_ij with
+b_i = r_i·(1 − ε).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 from scipy.linalg import blas
+from threadpoolctl import ThreadpoolController
 
 from . import _backend
 from ._reference import losses as _ref
@@ -30,8 +40,16 @@ from ._threads import get_num_threads
 
 MAX, SUM, SHIFTED_SUM, WEIGHTED_SUM, TARGET = range(5)
 
-TILE_ENTRIES = 1 << 22  # entries of one logits tile in the "vocab" strategy (16 MiB in float32)
-VOCAB_TILE = 4096  # vocabulary columns per tile in the "vocab" strategy
+# "vocab" strategy. The forward's tiles are small (256 × 1024 = 1 MiB in float32) so that the
+# epilogue reads them from cache right after the GEMM wrote them; the backward's are a whole
+# column block of up to 4096 tokens, so that dC_blk = Gᵀ·E is one GEMM with a long inner
+# dimension, written once rather than accumulated tile by tile.
+TILE_ENTRIES = 1 << 18  # entries of one forward tile
+BACKWARD_TILE_ENTRIES = 1 << 22  # entries of one backward tile (16 MiB in float32)
+VOCAB_TILE = 1024  # vocabulary columns per tile
+GROUPS = 2  # the tiles are split into this many fixed groups, run concurrently with >= 2 threads
+PARALLEL_ENTRIES = 1 << 22  # fewest logits (n·V) for which the groups run concurrently
+SUM_ROWS = 1024  # rows of the embeddings' gradient made per product in the "vocab" backward
 CHUNK_ENTRIES = 1 << 24  # entries of one chunk × V block in the "tokens" strategy (64 MiB f32)
 MIN_CHUNK = 256  # fewest tokens per chunk in the "tokens" strategy
 
@@ -47,13 +65,29 @@ class Options:
     label_smoothing: float
     z_loss: float
     class_weight: np.ndarray | None  # float64 (K,)
+    # Soft targets: (n, K) class probabilities in the problem's dtype (then ``targets`` is all -1,
+    # so that the kernels never treat a column as the target), or None.
+    soft: np.ndarray | None = None
+    soft_mass: np.ndarray | None = None  # float64 (n,): Σ_j w_j q_ij, with soft
+    soft_valid: np.ndarray | None = None  # bool (n,): rows scored (False: shifted out), with soft
+
+    @staticmethod
+    def mass_of(soft: np.ndarray, class_weight: np.ndarray | None) -> np.ndarray:
+        """Σ_j w_j q_ij per row, in float64 (one pass over the soft targets)."""
+        q = soft.astype(np.float64, copy=False)
+        return q.sum(axis=1) if class_weight is None else q @ class_weight
 
     @property
     def valid(self) -> np.ndarray:
+        if self.soft_valid is not None:
+            return self.soft_valid
         return self.targets >= 0
 
     def target_weight(self) -> np.ndarray:
-        """w_{y_i} for valid tokens, 0 for ignored ones."""
+        """w_{y_i} for valid tokens, 0 for ignored ones (soft targets: Σ_j w_j q_ij)."""
+        if self.soft is not None:
+            assert self.soft_mass is not None
+            return self.soft_mass
         valid = self.valid
         w = np.zeros(self.targets.shape[0])
         if self.class_weight is None:
@@ -61,6 +95,15 @@ class Options:
         else:
             w[valid] = self.class_weight[self.targets[valid]]
         return w
+
+    def mean_denominator(self) -> float:
+        """What "mean" divides the cross-entropy by: Σ w_{y_i} (torch), or n for soft targets."""
+        if self.soft is not None:
+            return float(self.valid.sum())
+        return float(self.target_weight().sum())
+
+    def soft_rows(self, r0: int, r1: int) -> np.ndarray | None:
+        return None if self.soft is None else self.soft[r0:r1]
 
     def total_weight(self) -> float:
         return float(self.n_classes if self.class_weight is None else self.class_weight.sum())
@@ -99,8 +142,11 @@ def finish(state: np.ndarray, opts: Options) -> RowStats:
     w_y = opts.target_weight()
     valid = opts.valid
     loss = np.zeros_like(lse)
-    nll = lse[valid] - state[valid, TARGET]
-    loss[valid] = (1.0 - eps) * w_y[valid] * nll
+    if opts.soft is not None:  # Σ_j w_j q_j (lse − v_j); the target field holds Σ_j w_j q_j v_j
+        loss[valid] = (1.0 - eps) * (w_y[valid] * lse[valid] - state[valid, TARGET])
+    else:
+        nll = lse[valid] - state[valid, TARGET]
+        loss[valid] = (1.0 - eps) * w_y[valid] * nll
     if eps > 0.0:
         smooth = opts.total_weight() * lse[valid] - state[valid, WEIGHTED_SUM]
         loss[valid] += (eps / k) * smooth
@@ -119,7 +165,7 @@ def reduce(stats: RowStats, opts: Options) -> float | np.ndarray:
         return total
     z_part = opts.z_loss * float((stats.lse[valid] ** 2).sum()) if opts.z_loss > 0.0 else 0.0
     ce_part = total - z_part
-    return ce_part / float(opts.target_weight().sum()) + z_part / int(valid.sum())
+    return ce_part / opts.mean_denominator() + z_part / int(valid.sum())
 
 
 def coefficients(
@@ -134,7 +180,7 @@ def coefficients(
     valid, w_y = valid_all[rows], w_all[rows]
     go = np.broadcast_to(np.asarray(grad_output, dtype=np.float64), valid_all.shape)[rows]
     if opts.reduction == "mean":
-        r = go / w_all.sum()
+        r = go / opts.mean_denominator()
         rho = go / valid_all.sum()
     else:
         r = rho = go
@@ -144,42 +190,75 @@ def coefficients(
     if opts.z_loss > 0.0:
         a = a + rho * 2.0 * opts.z_loss * lse
     coef[:, 0] = a
-    coef[:, 1] = r * (1.0 - eps) * w_y
+    # hard targets: b multiplies [j = y]; soft targets: it multiplies w_j·q_ij
+    coef[:, 1] = r * (1.0 - eps) * (1.0 if opts.soft is not None else w_y)
     coef[:, 2] = r * eps / k
     coef[~valid] = 0.0
     return coef
 
 
-# --- GEMMs through numpy's BLAS ------------------------------------------------------------------
+# --- GEMMs and threads ---------------------------------------------------------------------------
 #
-# The "vocab" strategy's GEMMs go through np.matmul (numpy's BLAS), accumulating through small
-# reused temporaries. The "tokens" strategy's go through scipy's BLAS gemm, which accumulates the
-# V×D classifier gradient in place. Mixing the two libraries inside one loop would keep two BLAS
-# thread pools busy-waiting against each other, so each strategy sticks to one.
+# The "vocab" strategy's GEMMs go through np.matmul, which releases the GIL for the whole call
+# (scipy's f2py gemm wrapper mostly does not, which would serialise the two groups below); sums
+# over tiles go through small reused products. The "tokens" strategy's go through scipy's gemm
+# (gemm_into), which accumulates the V×D classifier gradient in place.
+#
+# Threads: rather than one multi-threaded GEMM per tile followed by a multi-threaded epilogue
+# (two fork-joins per tile, with the BLAS pool busy-waiting while the epilogue runs and the other
+# way round), the tiles are split into GROUPS fixed groups that run concurrently, each on its own
+# thread with its own single-threaded BLAS calls and epilogue. One group's epilogue then overlaps
+# the other's GEMM, and each tile is consumed by the core that produced it. The groups and their
+# tiles do not depend on the thread count, and each number is reduced in a fixed order, so results
+# are the same for any thread count.
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_PID = 0  # the process that made _POOL: a forked child must make its own
+_CONTROLLER: ThreadpoolController | None = None  # found once: threadpool_limits costs ms a call
 
 
-class Scratch:
-    """Reusable flat buffers, so the tile loops allocate (and page-fault) once per call."""
+def run_groups(tasks: Sequence[Callable[[int], None]], entries: int) -> None:
+    """Run ``task(n_threads)`` for each task: concurrently (threads split between them) when
+    there are threads to spare and ``entries`` logits are worth it; one after the other on one
+    thread when they are not worth threads at all (small tiles: multi-threaded BLAS calls and
+    kernels on them cost more in fork-joins and busy-waiting than they gain, by 10x on a loaded
+    machine); one after the other on all threads when there is a single large task."""
+    global _POOL, _POOL_PID, _CONTROLLER
+    threads = get_num_threads()
+    if threads < 2 or (len(tasks) < 2 and entries >= PARALLEL_ENTRIES):
+        for task in tasks:
+            task(threads)
+        return
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    if entries < PARALLEL_ENTRIES:
+        with _CONTROLLER.limit(limits=1):
+            for task in tasks:
+                task(1)
+        return
+    per_task = max(1, threads // len(tasks))
+    if _POOL is None or os.getpid() != _POOL_PID:
+        _POOL = ThreadPoolExecutor(max_workers=GROUPS, thread_name_prefix="infokit-losses")
+        _POOL_PID = os.getpid()
+    with _CONTROLLER.limit(limits=per_task):  # each task's BLAS calls run on its own thread
+        futures = [_POOL.submit(task, per_task) for task in tasks]
+        for future in futures:
+            future.result()
 
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
 
-    def get(self, key: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
-        size = int(np.prod(shape))
-        buf = self._buffers.get(key)
-        if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = np.empty(size, dtype=dtype)
-            self._buffers[key] = buf
-        return buf[:size].reshape(shape)
+def _split(items: list[tuple[int, int]], parts: int) -> list[list[tuple[int, int]]]:
+    """``items`` cut into at most ``parts`` contiguous, nearly equal, non-empty groups."""
+    parts = max(1, min(parts, len(items)))
+    return [items[g * len(items) // parts : (g + 1) * len(items) // parts] for g in range(parts)]
 
 
 def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> None:
     """out = a @ b + beta·out in place through scipy's BLAS gemm, with no temporary.
 
     ``out`` is C-contiguous, so outᵀ is a Fortran-ordered matrix that BLAS writes directly:
-    outᵀ = bᵀ·aᵀ + beta·outᵀ. Used by the "tokens" strategy, whose classifier gradient is
-    accumulated once per token chunk: through a temporary that would cost a read and a write of
-    all V×D entries per chunk.
+    outᵀ = bᵀ·aᵀ + beta·outᵀ. Accumulating through a temporary instead would cost one more read
+    and write of the whole output per call (all V×D classifier-gradient entries per token chunk
+    in the "tokens" strategy).
     """
     gemm = blas.sgemm if out.dtype == np.float32 else blas.dgemm
 
@@ -193,18 +272,6 @@ def gemm_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, beta: float) -> Non
     )
     if not np.shares_memory(result, out):  # cannot happen for a C-contiguous out; stay correct
         out[...] = result.T
-
-
-def matmul_into(
-    out: np.ndarray, a: np.ndarray, b: np.ndarray, accumulate: bool, scratch: Scratch
-) -> None:
-    """out = a @ b, or out += a @ b through a reused temporary of out's shape."""
-    if not accumulate:
-        np.matmul(a, b, out=out)
-        return
-    tmp = scratch.get("product", out.shape, out.dtype)
-    np.matmul(a, b, out=tmp)
-    np.add(out, tmp, out=out)
 
 
 # --- logits given ------------------------------------------------------------------------------
@@ -225,13 +292,15 @@ def from_logits(
     state = new_state(logits.shape[0])
     if not grad:
         k.losses_row_stats(
-            logits, 0, opts.targets, None, opts.class_weight, opts.softcap, False, state, n_threads
-        )
+            logits, 0, opts.targets, None, opts.class_weight, opts.softcap, False, state, n_threads,
+            soft=opts.soft,
+        )  # fmt: skip
         return finish(state, opts), None
     g = np.array(logits, order="C", copy=True)
     k.losses_row_stats(
-        g, 0, opts.targets, None, opts.class_weight, opts.softcap, True, state, n_threads
-    )
+        g, 0, opts.targets, None, opts.class_weight, opts.softcap, True, state, n_threads,
+        soft=opts.soft,
+    )  # fmt: skip
     stats = finish(state, opts)
     check_finite(stats.lse)
     coef = coefficients(stats.lse, opts, grad_output)
@@ -247,6 +316,7 @@ def from_logits(
         coef,
         None,
         n_threads,
+        soft=opts.soft,
     )
     return stats, g
 
@@ -279,32 +349,72 @@ def _tile(buffer: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return buffer[: rows * cols].reshape(rows, cols)
 
 
+def merge_state(into: np.ndarray, other: np.ndarray) -> None:
+    """Fold ``other`` (the running state of the same rows over other vocabulary columns) into
+    ``into``, in place: both sums are rescaled to the larger of the two maxima."""
+    m_a, m_b = into[:, MAX], other[:, MAX]
+    m = np.fmax(m_a, m_b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        parts = []
+        for m_i, st in ((m_a, into), (m_b, other)):
+            live = st[:, SUM] > 0.0  # an empty side (no finite logit yet) adds nothing
+            shift = np.where(live, m_i - m, 0.0)
+            scale = np.where(live, np.exp(shift), 0.0)
+            parts.append((st[:, SUM] * scale, (st[:, SHIFTED_SUM] + shift * st[:, SUM]) * scale))
+    into[:, MAX] = m
+    into[:, SUM] = parts[0][0] + parts[1][0]
+    into[:, SHIFTED_SUM] = parts[0][1] + parts[1][1]
+    into[:, WEIGHTED_SUM] += other[:, WEIGHTED_SUM]
+    into[:, TARGET] += other[:, TARGET]  # set in one side only (0 in the other), or partial sums
+
+
 def vocab_forward(
     e: np.ndarray, c: np.ndarray, bias: np.ndarray | None, opts: Options, backend: str
 ) -> RowStats:
-    """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work."""
+    """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work.
+
+    The tiles are split into groups: by token blocks (disjoint rows of the state) when there are
+    enough of them, else by vocabulary blocks, each group with its own state, merged in order."""
     k = kernels(backend)
-    n_threads = get_num_threads()
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
     rb = min(n, max(1, TILE_ENTRIES // vb))
-    buffer = np.empty(rb * vb, dtype=e.dtype)
+    row_blocks, vocab_blocks = _blocks(n, rb), _blocks(v, vb)
+
+    def task(
+        rows: list[tuple[int, int]], cols: list[tuple[int, int]], state: np.ndarray, nt: int
+    ) -> None:
+        buffer = np.empty(rb * vb, dtype=e.dtype)
+        for v0, v1 in cols:
+            for r0, r1 in rows:
+                z = _tile(buffer, r1 - r0, v1 - v0)
+                np.matmul(e[r0:r1], c[v0:v1].T, out=z)
+                k.losses_row_stats(
+                    z,
+                    v0,
+                    opts.targets[r0:r1],
+                    bias,
+                    opts.class_weight,
+                    opts.softcap,
+                    False,
+                    state[r0:r1],
+                    nt,
+                    soft=opts.soft_rows(r0, r1),
+                )
+
     state = new_state(n)
-    for v0, v1 in _blocks(v, vb):
-        for r0, r1 in _blocks(n, rb):
-            z = _tile(buffer, r1 - r0, v1 - v0)
-            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
-            k.losses_row_stats(
-                z,
-                v0,
-                opts.targets[r0:r1],
-                bias,
-                opts.class_weight,
-                opts.softcap,
-                False,
-                state[r0:r1],
-                n_threads,
-            )
+    if len(row_blocks) >= GROUPS or len(vocab_blocks) < 2:
+        tasks = [
+            functools.partial(task, g, vocab_blocks, state) for g in _split(row_blocks, GROUPS)
+        ]
+        run_groups(tasks, n * v)
+    else:  # few tokens: split the vocabulary, one state per group
+        groups = _split(vocab_blocks, GROUPS)
+        states = [state] + [new_state(n) for _ in groups[1:]]
+        pairs = zip(groups, states, strict=True)
+        run_groups([functools.partial(task, row_blocks, g, st) for g, st in pairs], n * v)
+        for other in states[1:]:
+            merge_state(state, other)
     return finish(state, opts)
 
 
@@ -319,50 +429,78 @@ def vocab_backward(
     backend: str,
 ) -> LinearGrads:
     """Recompute each tile, turn it into the gradient, and accumulate dE += G·C_blk and
-    dC_blk += Gᵀ·E_blk in place (two more GEMMs per tile: about four in all with the forward)."""
+    dC_blk += Gᵀ·E_blk in place (two more GEMMs per tile: about four in all with the forward).
+
+    The vocabulary blocks are split into groups: each writes its own rows of dC and of dbias, and
+    its own copy of dE (the first group's is dE itself); the copies are added in group order."""
     k = kernels(backend)
-    n_threads = get_num_threads()
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
-    rb = min(n, max(1, TILE_ENTRIES // vb))
-    buffer = np.empty(rb * vb, dtype=e.dtype)
+    rb = min(n, max(1, BACKWARD_TILE_ENTRIES // vb))
     coef = coefficients(lse, opts, grad_output)
     de = np.zeros_like(e)
     dc = np.zeros_like(c)
     dbias = np.zeros(v) if bias is not None else None
-    scratch = Scratch()
-    skipped = tiles = 0
-    for v0, v1 in _blocks(v, vb):
-        for r0, r1 in _blocks(n, rb):
-            tiles += 1
-            if not coef[r0:r1].any():
-                skipped += filter_eps is not None
-                continue
-            z = _tile(buffer, r1 - r0, v1 - v0)
-            np.matmul(e[r0:r1], c[v0:v1].T, out=z)
-            largest = k.losses_softmax_grad(
-                z,
-                v0,
-                opts.targets[r0:r1],
-                bias,
-                opts.class_weight,
-                opts.softcap,
-                False,
-                lse[r0:r1],
-                coef[r0:r1],
-                dbias,
-                n_threads,
-            )
-            if filter_eps is not None and largest < filter_eps:
-                skipped += 1
-                continue
-            matmul_into(de[r0:r1], z, c[v0:v1], True, scratch)
-            matmul_into(dc[v0:v1], z.T, e[r0:r1], True, scratch)
+    groups = _split(_blocks(v, vb), GROUPS)
+    partial_de = [de] + [np.zeros_like(e) for _ in groups[1:]]
+    counts = [[0, 0] for _ in groups]  # (tiles, skipped) per group
+
+    def task(g: int, n_threads: int) -> None:
+        buffer = np.empty(rb * vb, dtype=e.dtype)
+        # G·C_blk before it is added, made SUM_ROWS rows at a time to keep this buffer small
+        product_e = np.empty((min(rb, SUM_ROWS), e.shape[1]), dtype=e.dtype)
+        product_c = np.empty((vb, e.shape[1]), dtype=e.dtype) if rb < n else None
+        de_g = partial_de[g]
+        for v0, v1 in groups[g]:
+            dc_written = False
+            for r0, r1 in _blocks(n, rb):
+                counts[g][0] += 1
+                if not coef[r0:r1].any():
+                    counts[g][1] += filter_eps is not None
+                    continue
+                z = _tile(buffer, r1 - r0, v1 - v0)
+                np.matmul(e[r0:r1], c[v0:v1].T, out=z)
+                largest = k.losses_softmax_grad(
+                    z,
+                    v0,
+                    opts.targets[r0:r1],
+                    bias,
+                    opts.class_weight,
+                    opts.softcap,
+                    False,
+                    lse[r0:r1],
+                    coef[r0:r1],
+                    dbias,
+                    n_threads,
+                    soft=opts.soft_rows(r0, r1),
+                )
+                if filter_eps is not None and largest < filter_eps:
+                    counts[g][1] += 1
+                    continue
+                for s0 in range(0, r1 - r0, SUM_ROWS):
+                    s1 = min(r1 - r0, s0 + SUM_ROWS)
+                    part_e = product_e[: s1 - s0]
+                    np.matmul(z[s0:s1], c[v0:v1], out=part_e)
+                    rows = slice(r0 + s0, r0 + s1)
+                    np.add(de_g[rows], part_e, out=de_g[rows])
+                if product_c is None or not dc_written:  # the first product goes straight in
+                    np.matmul(z.T, e[r0:r1], out=dc[v0:v1])
+                else:
+                    part_c = product_c[: v1 - v0]
+                    np.matmul(z.T, e[r0:r1], out=part_c)
+                    np.add(dc[v0:v1], part_c, out=dc[v0:v1])
+                dc_written = True
+
+    run_groups([functools.partial(task, g) for g in range(len(groups))], n * v)
+    for extra in partial_de[1:]:
+        de += extra
+    tiles = sum(t for t, _ in counts)
+    skipped = sum(s for _, s in counts)
     return LinearGrads(
         embeddings=de,
         classifier=dc,
         bias=None if dbias is None else dbias.astype(e.dtype),
-        filtered_fraction=skipped / tiles if filter_eps is not None else 0.0,
+        filtered_fraction=skipped / tiles if filter_eps is not None and tiles else 0.0,
     )
 
 
@@ -402,6 +540,7 @@ def tokens_forward_backward(
             grad,
             state[r0:r1],
             n_threads,
+            soft=opts.soft_rows(r0, r1),
         )
         if not grad:
             continue
@@ -422,6 +561,7 @@ def tokens_forward_backward(
             coef,
             dbias,
             n_threads,
+            soft=opts.soft_rows(r0, r1),
         )
         if filter_eps is not None and largest < filter_eps:
             skipped += 1
@@ -450,4 +590,7 @@ def _rows(opts: Options, r0: int, r1: int) -> Options:
         label_smoothing=opts.label_smoothing,
         z_loss=opts.z_loss,
         class_weight=opts.class_weight,
+        soft=opts.soft_rows(r0, r1),
+        soft_mass=None if opts.soft_mass is None else opts.soft_mass[r0:r1],
+        soft_valid=None if opts.soft_valid is None else opts.soft_valid[r0:r1],
     )

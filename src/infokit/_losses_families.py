@@ -290,6 +290,226 @@ def ldr_kl_loss(
     return LossResult(loss=loss, grad_logits=g)
 
 
+@dataclass(frozen=True)
+class AdversarialLossResult:
+    """A loss and its gradients with respect to the clean and the adversarial logits."""
+
+    loss: float | np.ndarray
+    grad_logits: np.ndarray | None = field(default=None, repr=False)
+    grad_adversarial_logits: np.ndarray | None = field(default=None, repr=False)
+
+
+def smooth_adversarial_comp_sum_loss(
+    logits: npt.ArrayLike,
+    adversarial_logits: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    tau: float,
+    *,
+    nu: float = 1.0,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    grad: bool = False,
+    backend: str = "auto",
+) -> AdversarialLossResult:
+    """Smooth adversarial comp-sum loss (P01): comp-sum on x plus ν × the margins' movement.
+
+    With z = h(x) the logits of a clean input, z' = h(x') those of its adversarial perturbation
+    (the maximiser of the smooth term over ‖x' − x‖_p <= γ, which the caller finds, e.g. by PGD,
+    since only the model can), and the margin vector Δ(z)_k = z_y − z_k:
+
+        ℓ = ℓ^comp_τ(z, y) + ν·‖Δ(z') − Δ(z)‖₂,
+
+    ℓ^comp_τ as in :func:`comp_sum_loss`. With δ = z' − z, Δ(z')_k − Δ(z)_k = δ_y − δ_k, so the
+    smooth term is ν·‖δ_y·1 − δ‖₂: it penalises how much the perturbation moves every margin,
+    and is invariant to shifting all logits of z' by a constant, like the comp-sum part.
+
+    Gradients: ∂/∂z' of the smooth term is ν·(e_y·Σ_k d_k − d)/‖d‖ with d_k = δ_y − δ_k (0 where
+    d = 0, a subgradient), and ∂/∂z is minus that plus the comp-sum gradient.
+
+    Parameters
+    ----------
+    logits, adversarial_logits : array_like, shape (..., K)
+    targets : array_like of int, shape (...)
+    tau : float >= 0
+        The comp-sum parameter (1: cross-entropy, 0: sum-exponential, 2: MAE, ...).
+    nu : float >= 0
+        The weight ν of the smooth term.
+    ignore_index, reduction, grad, backend :
+        As in :func:`comp_sum_loss` ("mean" averages over valid tokens).
+
+    Returns
+    -------
+    AdversarialLossResult
+
+    Notes
+    -----
+    O(N·K) on top of :func:`comp_sum_loss`. Reference: A. Mao, M. Mohri, Y. Zhong (2023),
+    "Cross-Entropy Loss Functions: Theoretical Analysis and Applications", ICML — the smooth
+    adversarial comp-sum losses and the regularised algorithms that minimise them.
+    """
+    n_u = _losses._real(nu, "nu")
+    if n_u < 0.0:
+        raise ValueError(f"nu must be >= 0, got {nu!r}")
+    check_choice(reduction, "reduction", _losses.REDUCTIONS)
+    z = _losses._as_float_array(logits, "logits")
+    za = _losses._as_float_array(adversarial_logits, "adversarial_logits")
+    if za.shape != z.shape:
+        raise ValueError(
+            f"adversarial_logits must have the logits' shape {z.shape}, got {za.shape}"
+        )
+    if not np.isfinite(za).all():
+        raise ValueError("adversarial_logits must be finite")
+    base = comp_sum_loss(
+        z, targets, tau, ignore_index=ignore_index, reduction="none", grad=grad, backend=backend
+    )
+    assert isinstance(base.loss, np.ndarray)
+    k = z.shape[-1]
+    t = _losses._check_targets(targets, z.shape[:-1], k, int(ignore_index))
+    valid = t != ignore_index
+    y = np.where(valid, t, 0)[..., None]
+    delta = za.astype(np.float64) - z.astype(np.float64)
+    d = np.take_along_axis(delta, y, axis=-1) - delta  # d_k = δ_y − δ_k
+    norm = np.sqrt((d * d).sum(-1))
+    per_token = np.where(valid, base.loss.astype(np.float64) + n_u * norm, 0.0)
+    n_valid = int(valid.sum())
+    scale = 1.0 / n_valid if reduction == "mean" else 1.0
+    loss: float | np.ndarray = (
+        per_token.astype(z.dtype) if reduction == "none" else float(per_token.sum()) * scale
+    )
+    g_clean = g_adv = None
+    if grad:
+        assert base.grad_logits is not None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = np.where((norm > 0.0)[..., None], d / norm[..., None], 0.0)
+        g_smooth = -unit  # ∂‖d‖/∂δ_k for k ≠ y is −d_k/‖d‖ ...
+        np.put_along_axis(g_smooth, y, unit.sum(-1, keepdims=True), axis=-1)  # ... and Σ at y
+        g_smooth *= (n_u * scale) * valid[..., None]
+        g_adv = g_smooth.astype(za.dtype)
+        g_clean = (base.grad_logits.astype(np.float64) * scale - g_smooth).astype(z.dtype)
+    return AdversarialLossResult(loss=loss, grad_logits=g_clean, grad_adversarial_logits=g_adv)
+
+
+@dataclass(frozen=True)
+class AdaptiveLossResult:
+    """A loss, its gradient w.r.t. the logits, and the per-token λ it used (to keep as state)."""
+
+    loss: float | np.ndarray
+    grad_logits: np.ndarray | None = field(default=None, repr=False)
+    lam: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+
+def aldr_kl_loss(
+    logits: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    lam: float | npt.ArrayLike | None = None,
+    *,
+    lam0: float = 1.0,
+    alpha: float = 2.0,
+    margin: float = 0.0,
+    lam_min: float = 1e-3,
+    n_updates: int = 1,
+    reduction: str = "mean",
+    grad: bool = False,
+    backend: str = "auto",
+) -> AdaptiveLossResult:
+    """ALDR-KL loss (P22): LDR-KL with a per-sample λ_i from its closed-form update.
+
+    ALDR-KL maximises over both the label distribution p and the temperature λ:
+
+        ℓ_i = max_λ [ max_p Σ_k p_k·m_ik − λ·KL(p ‖ 1/K) ] − (α·log K / (2λ₀))·(λ − λ₀)²,
+
+    m_ik = c·1[k ≠ y_i] + z_ik − z_iy. For fixed λ the inner maximum is the LDR-KL loss
+    (:func:`ldr_kl_loss`) at p = softmax(m/λ); for fixed p the maximising λ is in closed form,
+
+        λ_i ← clip(λ₀·(1 − KL(p_i ‖ 1/K)/(α·log K)), lam_min, λ₀),
+
+    larger KL (a confident, possibly noisy prediction) giving a smaller λ. Each call starts from
+    the given per-sample ``lam`` (the state the caller keeps between steps, λ₀ when None), makes
+    ``n_updates`` such updates (each with p at the current λ), and returns the loss at the final
+    λ_i with its gradient softmax(m/λ_i) − e_y taken at λ_i fixed. With enough updates λ_i is the
+    stationary point, where by the envelope theorem that is the gradient of ℓ_i itself.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., K)
+    targets : array_like of int, shape (...)
+        Every token counts (no ignore_index).
+    lam : float or array_like of shape (...), optional
+        The per-sample λ from the previous step (each > 0); default λ₀.
+    lam0 : float > 0
+        λ₀, the temperature the penalty pulls toward (the paper's default 1).
+    alpha : float > 0
+        α, the penalty strength (the paper's default 2).
+    margin : float
+        The margin c.
+    lam_min : float in (0, lam0]
+        The smallest λ allowed.
+    n_updates : int >= 0
+        Closed-form λ updates in this call (0 evaluates at the given λ).
+    reduction, grad, backend :
+        As in :func:`ldr_kl_loss`.
+
+    Returns
+    -------
+    AdaptiveLossResult, with ``lam`` (float64, shape (...)) the λ_i used.
+
+    Notes
+    -----
+    Each update costs one pass over the logits (the entropy of softmax(m/λ), KL = log K − H).
+
+    References
+    ----------
+    Z. Zhu, Y. Ying, T. Yang et al. (2023), "Label Distributionally Robust Losses for Multi-class
+    Classification: Consistency, Robustness and Adaptivity", ICML (ALDR-KL).
+    """
+    z = _losses._as_float_array(logits, "logits").astype(np.float64)
+    if z.ndim < 2:
+        raise ValueError(f"logits must be at least 2-D (tokens, classes), got shape {z.shape}")
+    k = z.shape[-1]
+    if k < 2:
+        raise ValueError(f"ALDR-KL needs at least 2 classes, got {k}")
+    l0, al = _losses._real(lam0, "lam0"), _losses._real(alpha, "alpha")
+    lo = _losses._real(lam_min, "lam_min")
+    c = _losses._real(margin, "margin")
+    if l0 <= 0.0:
+        raise ValueError(f"lam0 must be > 0, got {lam0!r}")
+    if al <= 0.0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}")
+    if not 0.0 < lo <= l0:
+        raise ValueError(f"lam_min must be in (0, lam0={l0}], got {lam_min!r}")
+    if isinstance(n_updates, bool) or not isinstance(n_updates, int) or n_updates < 0:
+        raise ValueError(f"n_updates must be an int >= 0, got {n_updates!r}")
+    lam_arr = np.array(
+        np.broadcast_to(np.asarray(l0 if lam is None else lam, dtype=np.float64), z.shape[:-1])
+    )
+    if not (np.isfinite(lam_arr).all() and (lam_arr > 0).all()):
+        raise ValueError("lam must be finite and > 0")
+    t = _losses._check_targets(targets, z.shape[:-1], k, -100)
+    if (t < 0).any():
+        raise ValueError(f"targets must lie in [0, {k}), got {int(t[t < 0].flat[0])}")
+    shifted = z + c
+    np.put_along_axis(shifted, t[..., None], np.take_along_axis(z, t[..., None], axis=-1), -1)
+    log_k = math.log(k)
+    for _ in range(n_updates):
+        res = _losses.cross_entropy(
+            shifted / lam_arr[..., None], t, reduction="none", return_entropy=True, backend=backend
+        )
+        assert res.entropy is not None
+        kl = np.maximum(log_k - res.entropy.astype(np.float64), 0.0)
+        lam_arr = np.clip(l0 * (1.0 - kl / (al * log_k)), lo, l0)
+    ldr = ldr_kl_loss(z, t, lam_arr, margin=c, reduction=reduction, grad=grad, backend=backend)
+    penalty = (al * log_k / (2.0 * l0)) * (lam_arr - l0) ** 2
+    loss: float | np.ndarray
+    if reduction == "none":
+        assert isinstance(ldr.loss, np.ndarray)
+        loss = ldr.loss - penalty
+    elif reduction == "sum":
+        loss = float(ldr.loss) - float(penalty.sum())
+    else:
+        loss = float(ldr.loss) - float(penalty.mean())
+    return AdaptiveLossResult(loss=loss, grad_logits=ldr.grad_logits, lam=lam_arr)
+
+
 def soft_cross_entropy(
     logits: npt.ArrayLike,
     target_probs: npt.ArrayLike,

@@ -41,9 +41,13 @@ from . import _losses_engine as _engine
 from ._validation import check_base, check_choice, to_base
 
 __all__ = [
+    "AdaptiveLossResult",
+    "AdversarialLossResult",
     "CrossEntropyResult",
     "LinearCrossEntropyResult",
     "LossResult",
+    "TriBCEResult",
+    "aldr_kl_loss",
     "attention_entropy",
     "bias_loss",
     "comp_sum_loss",
@@ -56,8 +60,10 @@ __all__ = [
     "ldr_kl_loss",
     "linear_cross_entropy",
     "log_perplexity",
+    "smooth_adversarial_comp_sum_loss",
     "soft_cross_entropy",
     "token_entropy",
+    "tri_bce_loss",
     "two_hot_targets",
 ]
 
@@ -138,7 +144,10 @@ def _check_targets(
     """Targets as int64 of ``shape``, each in [0, n_classes) or == ignore_index."""
     t = np.asarray(targets)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"targets must be an array of integer class indices, got dtype {t.dtype}")
+        raise TypeError(
+            "targets must be an array of integer class indices (or, where accepted, float class "
+            f"probabilities), got dtype {t.dtype}"
+        )
     if t.shape != shape:
         raise ValueError(
             f"targets must have shape {shape} (one class index per token), got {t.shape}"
@@ -214,13 +223,21 @@ def _options(
     label_smoothing: Any,
     z_loss: Any,
     class_weight: Any,
+    soft_dtype: Any = None,
 ) -> _engine.Options:
-    """Validated options; ``targets`` flattened to one row per token (shifted, -1 = ignored)."""
+    """Validated options; ``targets`` flattened to one row per token (shifted, -1 = ignored).
+
+    Float targets of shape token_shape + (n_classes,) are class probabilities (soft targets, as
+    torch reads them), kept in ``soft_dtype``; with ``soft_dtype=None`` they are refused."""
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
     reduction, cap, eps, lam, weight = _check_options(
         reduction, softcap, label_smoothing, z_loss, class_weight, n_classes
     )
+    if soft_dtype is not None and np.asarray(targets).dtype.kind == "f":
+        return _soft_options(
+            targets, token_shape, n_classes, shift, reduction, cap, eps, lam, weight, soft_dtype
+        )
     t = _check_targets(targets, token_shape, n_classes, int(ignore_index))
     rows = np.where(t == ignore_index, -1, t)
     if shift:
@@ -246,6 +263,56 @@ def _options(
         label_smoothing=eps,
         z_loss=lam,
         class_weight=weight,
+    )
+
+
+def _soft_options(
+    targets: Any,
+    token_shape: tuple[int, ...],
+    n_classes: int,
+    shift: int,
+    reduction: str,
+    cap: float,
+    eps: float,
+    lam: float,
+    weight: np.ndarray | None,
+    dtype: Any,
+) -> _engine.Options:
+    """Options for class-probability targets (no ignore_index: every token is scored)."""
+    q = np.asarray(targets)
+    expected = (*token_shape, n_classes)
+    if q.shape != expected:
+        raise ValueError(
+            f"targets given as class probabilities (float) must have shape {expected}, "
+            f"got {q.shape}"
+        )
+    if not np.isfinite(q).all() or (q < 0).any():
+        raise ValueError("targets given as class probabilities must be finite and >= 0")
+    n = int(np.prod(token_shape))
+    valid = np.ones(token_shape, dtype=bool)
+    if shift:
+        if len(token_shape) < 1 or token_shape[-1] <= shift:
+            raise ValueError(
+                f"shift={shift} needs a sequence axis longer than {shift}, got token shape "
+                f"{token_shape}"
+            )
+        shifted = np.zeros(expected, dtype=dtype)
+        shifted[..., :-shift, :] = q[..., shift:, :]
+        valid[..., -shift:] = False
+        soft = shifted.reshape(n, n_classes)
+    else:
+        soft = np.ascontiguousarray(q.reshape(n, n_classes), dtype=dtype)
+    return _engine.Options(
+        targets=np.full(n, -1, dtype=np.int64),
+        n_classes=n_classes,
+        reduction=reduction,
+        softcap=cap,
+        label_smoothing=eps,
+        z_loss=lam,
+        class_weight=weight,
+        soft=soft,
+        soft_mass=_engine.Options.mass_of(soft, weight),
+        soft_valid=valid.reshape(n),
     )
 
 
@@ -336,6 +403,7 @@ def _prepare_linear(
         label_smoothing,
         z_loss,
         class_weight,
+        soft_dtype=e.dtype,
     )
     return _LinearProblem(
         e=e, c=c, bias=b, opts=opts, shift=s, filter_eps=eps_filter, token_shape=e.shape[:-1]
@@ -373,8 +441,9 @@ def cross_entropy(
     ----------
     logits : array_like, shape (..., K)
         Unnormalised log-probabilities, classes on the last axis.
-    targets : array_like of int, shape (...)
-        Class indices in [0, K), or ``ignore_index``.
+    targets : array_like of int, shape (...), or of float, shape (..., K)
+        Class indices in [0, K), or ``ignore_index``; or class probabilities (soft targets,
+        see :func:`linear_cross_entropy`).
     ignore_index, reduction, shift, softcap, label_smoothing, z_loss, class_weight :
         As in :func:`linear_cross_entropy`.
     grad : bool
@@ -408,6 +477,7 @@ def cross_entropy(
         label_smoothing,
         z_loss,
         class_weight,
+        soft_dtype=z.dtype,
     )
     flat = z.reshape(-1, z.shape[-1])
     stats, g = _engine.from_logits(flat, opts, bool(grad), backend)
@@ -450,13 +520,18 @@ def linear_cross_entropy(
         One embedding per token (e.g. (batch, time, D)).
     classifier : array_like, shape (V, D)
         The output layer (unembedding) weights.
-    targets : array_like of int, shape (...)
-        Class indices in [0, V), or ``ignore_index``.
+    targets : array_like of int, shape (...), or of float, shape (..., V)
+        Class indices in [0, V), or ``ignore_index``. Float targets are class probabilities q
+        (soft targets, torch's probability targets; finite and >= 0, rows need not sum to 1):
+        the loss is −Σ_j w_j·q'_j·log p_j with q' = (1 − ε)·q + ε/V, every token counts
+        (``ignore_index`` does not apply) and "mean" divides by the number of tokens, as in
+        torch. They are read tile by tile, in the embeddings' dtype.
     bias : array_like, shape (V,), optional
     ignore_index : int
         Tokens with this target contribute nothing (torch's default -100).
     reduction : {"mean", "sum", "none"}
-        "mean" divides by Σ w_{y_i} over valid tokens (their number without class weights).
+        "mean" divides by Σ w_{y_i} over valid tokens (their number without class weights; the
+        number of tokens with soft targets).
     shift : bool or int
         Score position t against target t + shift along the last token axis (True = 1), as in
         next-token prediction: the last ``shift`` positions drop out, without copying embeddings.
@@ -494,8 +569,13 @@ def linear_cross_entropy(
     Notes
     -----
     Cost: 2·N·V·D flops forward (one GEMM's worth), about 4× that forward + backward with
-    "vocab", 3× with "tokens". Tiles hold 2²² entries ("vocab") or chunk·V ≈ 2²⁴ ("tokens").
-    float32 inputs run float32 GEMMs with float64 accumulation of every per-token sum.
+    "vocab", 3× with "tokens". "vocab" tiles hold 256 tokens × 1024 classes in the forward
+    (cache-sized) and up to 4096 tokens × 1024 classes in the backward, whose second thread keeps
+    its own copy of the embeddings' gradient (extra memory about 40 MiB + N·D); "tokens" chunks
+    hold chunk·V ≈ 2²⁴ entries. With two or more threads the "vocab" tiles run as two fixed groups
+    on two threads, each with its own BLAS calls and epilogue; results do not depend on the
+    thread count. float32 inputs run float32 GEMMs with float64 accumulation of every per-token
+    sum.
     """
     prep = _prepare_linear(
         embeddings, classifier, targets, bias, ignore_index, reduction, shift, softcap,
@@ -717,8 +797,12 @@ def detection_statistic(
 
 
 # The loss families live in their own file; they are part of this module's public surface.
+from ._losses_binary import TriBCEResult, tri_bce_loss  # noqa: E402
 from ._losses_families import (  # noqa: E402
+    AdaptiveLossResult,
+    AdversarialLossResult,
     LossResult,
+    aldr_kl_loss,
     attention_entropy,
     bias_loss,
     comp_sum_loss,
@@ -727,6 +811,7 @@ from ._losses_families import (  # noqa: E402
     histogram_mean,
     hl_gauss_targets,
     ldr_kl_loss,
+    smooth_adversarial_comp_sum_loss,
     soft_cross_entropy,
     two_hot_targets,
 )

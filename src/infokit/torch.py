@@ -143,7 +143,9 @@ def linear_cross_entropy(
 
     Same options and semantics as :func:`infokit.losses.linear_cross_entropy` (which equals
     ``torch.nn.functional.cross_entropy`` on the materialised logits); CPU tensors, float32 or
-    float64. Returns a 0-d tensor, or per-token losses for ``reduction="none"``.
+    float64. Returns a 0-d tensor, or per-token losses for ``reduction="none"``. ``targets`` are
+    class indices, or class probabilities of shape (..., V) (soft targets, held constant: no
+    gradient flows to them).
     """
     options = {
         "ignore_index": ignore_index,

@@ -4,7 +4,8 @@ Same signatures and the same in-place contract as ``infokit._core.losses_row_sta
 ``losses_softmax_grad``: a tile z of raw logits covering vocabulary columns [col0, col0 + cols)
 becomes v = cap(z + bias), folded into a per-row state (max, Σe^{v−m}, Σe^{v−m}(v−m),
 Σ weight·v, v at the target) or overwritten with the loss gradient. Everything is computed in
-float64 and written back in z's dtype.
+float64 and written back in z's dtype. With soft targets q (rows × ld, global columns), the target
+field accumulates Σ weight·q·v instead, and the gradient's target term is b·weight·q.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def losses_row_stats(
     write_transformed: bool,
     state: np.ndarray,
     n_threads: int = 1,
+    soft: np.ndarray | None = None,
 ) -> None:
     """Fold the tile ``z`` into ``state`` (rows × 5, float64) in place."""
     del n_threads  # numpy decides its own threading
@@ -69,6 +71,9 @@ def losses_row_stats(
         st[:, WEIGHTED_SUM] += (v * weight).sum(axis=1)
     hit, local = _target_columns(targets, col0, cols)
     st[hit, TARGET] = v[hit, local]
+    if soft is not None:
+        q = soft[:, col0 : col0 + cols].astype(np.float64)
+        st[:, TARGET] += (weight * q * v).sum(axis=1)
 
 
 def losses_softmax_grad(
@@ -83,6 +88,7 @@ def losses_softmax_grad(
     coef: np.ndarray,
     dbias: np.ndarray | None,
     n_threads: int = 1,
+    soft: np.ndarray | None = None,
 ) -> float:
     """Overwrite ``z`` with the gradient; add its column sums to ``dbias``; return max |g|."""
     del n_threads
@@ -94,6 +100,8 @@ def losses_softmax_grad(
     g = a * np.exp(v - lse[:, None]) - c * weight
     hit, local = _target_columns(targets, col0, cols)
     g[hit, local] -= b[hit]
+    if soft is not None:
+        g -= b[:, None] * weight * soft[:, col0 : col0 + cols].astype(np.float64)
     if softcap != 0.0:
         g *= 1.0 - (v / softcap) ** 2
     g[(c3 == 0).all(axis=1)] = 0.0

@@ -24,6 +24,11 @@
 // a = b = c = 0 (an ignored token) becomes zeros. Optionally adds the column sums of g (the bias
 // gradient) into dbias[col0 + j].
 //
+// Soft targets (class probabilities q, torch's probability targets): both kernels optionally take
+// a rows×ld block `soft` (row r's entry for global column col holds q[r·ld + col]). row_stats then
+// adds Σ weight[col]·q·v to the row's t field (the tile's targets are all −1, so t is never
+// overwritten), and softmax_grad replaces the −b·[col = target] term by −b·weight[col]·q.
+//
 // Accumulation is in double whatever T is. Threads split the rows in row_stats and the columns in
 // softmax_grad (so the column sums need no merge); either way each number is reduced by one
 // thread in a fixed order, and results are bitwise identical for any thread count.
@@ -31,7 +36,8 @@
 // Nothing here validates, and nothing throws but std::bad_alloc for the per-thread row buffers:
 // NaN or inf logits (or a row of only −inf) give a non-finite lse, which the Python layer reports.
 // exp is a vectorizable polynomial (exp_fast, ~1 ulp), not libm's. Reads stay within z[0, rows·cols), targets[0, rows), state[0, rows·kFields),
-// coef[0, rows·3), lse[0, rows) and bias/weight/dbias[col0, col0 + cols).
+// coef[0, rows·3), lse[0, rows), bias/weight/dbias[col0, col0 + cols) and soft[0, rows·ld)
+// (ld >= col0 + cols).
 #pragma once
 
 #include <algorithm>
@@ -222,6 +228,37 @@ INFOKIT_VECTOR_CLONES double grad_row(const U* v, T* z, std::size_t cols, const 
   return max_abs;
 }
 
+// Σ weight[j]·q[j]·v[j] over one row segment (soft targets), in double.
+template <class U, class T>
+INFOKIT_VECTOR_CLONES double soft_dot(const U* v, const T* q, const double* weight,
+                                      std::size_t cols) {
+  double sum = 0.0;
+  INFOKIT_SIMD(reduction(+ : sum))
+  for (std::size_t j = 0; j < cols; ++j)
+    sum += weight[j] * static_cast<double>(q[j]) * static_cast<double>(v[j]);
+  return sum;
+}
+
+// grad_row with soft targets: g = (a·e^{v−l} − (c + b·q)·w)·cap′ (no target patch afterwards).
+template <class U, class T>
+INFOKIT_VECTOR_CLONES double grad_row_soft(const U* v, T* z, const T* q, std::size_t cols,
+                                           const double* weight, double inv_cap, double l,
+                                           double a, double b, double c, double* col_sum) {
+  double max_abs = 0.0;
+  INFOKIT_SIMD(reduction(max : max_abs))
+  for (std::size_t j = 0; j < cols; ++j) {
+    const double x = static_cast<double>(v[j]);  // read before z[j] is written (v may be z)
+    const double th = x * inv_cap;
+    const double pull = (c + b * static_cast<double>(q[j])) * weight[j];
+    const double g = (a * exp_fast(x - l) - pull) * (1.0 - th * th);
+    z[j] = static_cast<T>(g);
+    col_sum[j] += g;
+    const double ag = g < 0.0 ? -g : g;
+    max_abs = ag > max_abs ? ag : max_abs;
+  }
+  return max_abs;
+}
+
 }  // namespace detail
 
 // Folds a tile into the running state of its rows (see the header comment). When
@@ -230,7 +267,7 @@ INFOKIT_VECTOR_CLONES double grad_row(const U* v, T* z, std::size_t cols, const 
 template <class T>
 void row_stats(T* z, bool write_transformed, std::size_t rows, std::size_t cols, std::size_t col0,
                const std::int64_t* targets, const T* bias, const double* weight, double softcap,
-               double* state, int n_threads) {
+               double* state, int n_threads, const T* soft = nullptr, std::size_t soft_ld = 0) {
   const int nt = std::min<int>(threads_for(rows * cols, n_threads, kGrain),
                                static_cast<int>(std::max<std::size_t>(rows, 1)));
   const T* b = bias != nullptr ? bias + col0 : nullptr;
@@ -241,14 +278,17 @@ void row_stats(T* z, bool write_transformed, std::size_t rows, std::size_t cols,
     for (std::size_t r = rb; r < re; ++r) {
       T* zr = z + r * cols;
       double* st = state + r * kFields;
+      const T* q = soft != nullptr ? soft + r * soft_ld + col0 : nullptr;
       if (b == nullptr && softcap == 0.0) {  // nothing to transform: read the tile in place
         detail::fold_row(zr, cols, col0, targets[r], w, st);
+        if (q != nullptr) st[kTarget] += detail::soft_dot(zr, q, w, cols);
         continue;
       }
       detail::transform_row(zr, b, softcap, v.data(), cols);
       if (write_transformed)
         for (std::size_t j = 0; j < cols; ++j) zr[j] = static_cast<T>(v[j]);
       detail::fold_row(v.data(), cols, col0, targets[r], w, st);
+      if (q != nullptr) st[kTarget] += detail::soft_dot(v.data(), q, w, cols);
     }
   });
 }
@@ -260,7 +300,7 @@ template <class T>
 double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
                     const std::int64_t* targets, const T* bias, const double* weight, double softcap,
                     bool already_transformed, const double* lse, const double* coef, double* dbias,
-                    int n_threads) {
+                    int n_threads, const T* soft = nullptr, std::size_t soft_ld = 0) {
   const int nt = std::min<int>(threads_for(rows * cols, n_threads, kGrain),
                                static_cast<int>(std::max<std::size_t>(cols, 1)));
   std::vector<double> part_max(static_cast<std::size_t>(nt), 0.0);
@@ -286,6 +326,20 @@ double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
                               static_cast<std::uint64_t>(target) < col0 + ce;
       const std::size_t jt = has_target ? static_cast<std::size_t>(target) - col0 - cb : 0;
       double target_v = 0.0, row_max_abs;
+      if (soft != nullptr) {  // soft targets: the pull b·w·q is inside the row loop
+        const T* q = soft + r * soft_ld + col0 + cb;
+        const T* vr = zr;
+        if (b != nullptr || cap != 0.0) {
+          detail::transform_row(zr, b, cap, v.data(), width);
+          row_max_abs = detail::grad_row_soft(v.data(), zr, q, width, w, inv_cap, lse[r], a, bb, c,
+                                              col_sum.data());
+        } else {
+          row_max_abs = detail::grad_row_soft(vr, zr, q, width, w, inv_cap, lse[r], a, bb, c,
+                                              col_sum.data());
+        }
+        max_abs = std::max(max_abs, row_max_abs);
+        continue;
+      }
       if (b == nullptr && cap == 0.0) {  // z already holds v: read it in place
         if (has_target) target_v = static_cast<double>(zr[jt]);
         row_max_abs = detail::grad_row(zr, zr, width, w, inv_cap, lse[r], a, c, col_sum.data());
