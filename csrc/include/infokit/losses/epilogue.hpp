@@ -35,7 +35,7 @@
 //
 // Nothing here validates, and nothing throws but std::bad_alloc for the per-thread row buffers:
 // NaN or inf logits (or a row of only −inf) give a non-finite lse, which the Python layer reports.
-// exp is a vectorizable polynomial (exp_fast, ~1 ulp), not libm's. Reads stay within z[0, rows·cols), targets[0, rows), state[0, rows·kFields),
+// exp is simd::exp_fast (a vectorizable polynomial, relative error < 2^-52), not libm's. Reads stay within z[0, rows·cols), targets[0, rows), state[0, rows·kFields),
 // coef[0, rows·3), lse[0, rows), bias/weight/dbias[col0, col0 + cols) and soft[0, rows·ld)
 // (ld >= col0 + cols).
 #pragma once
@@ -49,14 +49,12 @@
 #include <vector>
 
 #include "infokit/parallel.hpp"
+#include "infokit/simd/dispatch.hpp"
+#include "infokit/simd/exp.hpp"
 
-// The selects in exp_fast (and the clamps around it) vectorize only when comparisons may be
-// evaluated speculatively, which -ftrapping-math (GCC's default) forbids. Nothing in infokit
-// reads the floating-point exception flags, so the row loops below are compiled without it.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("no-trapping-math")
-#endif
+// The selects in exp_fast (and the clamps around it) vectorize only without -ftrapping-math
+// (see simd/dispatch.hpp).
+INFOKIT_SIMD_NO_TRAPPING_MATH_BEGIN
 
 namespace infokit::losses {
 
@@ -69,57 +67,11 @@ namespace detail {
 
 inline constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// Hot row loops get an AVX2 clone beside the baseline one, picked at load time (wheels stay
-// portable), and are vectorized with `omp simd` (exp_fast's selects defeat the auto-vectorizer).
-// Vector reductions sum in an order that depends on the vector width, so the last bits of a sum
-// may differ between CPUs; never between thread counts on one CPU.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(INFOKIT_NO_CLONES)
-#define INFOKIT_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define INFOKIT_VECTOR_CLONES
-#endif
-#ifdef _OPENMP
-#define INFOKIT_PRAGMA(x) _Pragma(#x)
-#define INFOKIT_SIMD(clauses) INFOKIT_PRAGMA(omp simd clauses)
-#else
-#define INFOKIT_SIMD(clauses)
-#endif
-
-// e^x to about 1 ulp, without branches or calls so that loops over it vectorize (libm's exp does
-// not). Range reduction x = k·ln2 + r with |r| <= ln2/2, then Taylor to degree 13 (remainder
-// < 5e-18) and a scale by 2^k built in the exponent bits. Arguments below -708 give 0 (the true
-// value is subnormal, and only ever adds to sums that are >= 1); NaN gives NaN.
-inline double exp_fast(double x) {
-  constexpr double kLog2e = 1.4426950408889634074;
-  constexpr double kLn2Hi = 6.93147180369123816490e-01;  // ln 2 = kLn2Hi + kLn2Lo
-  constexpr double kLn2Lo = 1.90821492927058770002e-10;
-  constexpr double kShifter = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer
-  constexpr std::int64_t kShifterBits = 0x4338000000000000;
-  const double xc = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
-  const double t = xc * kLog2e + kShifter;
-  const double k = t - kShifter;
-  const double r = (xc - k * kLn2Hi) - k * kLn2Lo;
-  double p = 1.0 / 6227020800.0;
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  std::int64_t t_bits;
-  std::memcpy(&t_bits, &t, sizeof t);
-  const std::uint64_t scale_bits = static_cast<std::uint64_t>(t_bits - kShifterBits + 1023) << 52;
-  double scale;
-  std::memcpy(&scale, &scale_bits, sizeof scale);
-  return x < -708.0 ? 0.0 : p * scale;
-}
+// Hot row loops get an AVX2 clone beside the baseline one (INFOKIT_SIMD_CLONES) and are
+// vectorized with `omp simd` (exp_fast's selects defeat the auto-vectorizer). Vector reductions
+// sum in an order that depends on the vector width, so the last bits of a sum may differ between
+// CPUs; never between thread counts on one CPU.
+using simd::exp_fast;
 
 // c·tanh(x/c) through exp_fast: tanh(y) = sign(y)·(1 − e^{−2|y|})/(1 + e^{−2|y|}).
 inline double softcap_fast(double x, double c) {
@@ -132,7 +84,7 @@ inline double softcap_fast(double x, double c) {
 
 // v[j] = cap(z[j] + bias[j]) in double (bias already offset to the tile's first column).
 template <class T>
-INFOKIT_VECTOR_CLONES void transform_row(const T* z, const T* bias, double softcap, double* v,
+INFOKIT_SIMD_CLONES void transform_row(const T* z, const T* bias, double softcap, double* v,
                                          std::size_t cols) {
   if (bias != nullptr) {
     for (std::size_t j = 0; j < cols; ++j) v[j] = static_cast<double>(z[j]) + static_cast<double>(bias[j]);
@@ -140,7 +92,7 @@ INFOKIT_VECTOR_CLONES void transform_row(const T* z, const T* bias, double softc
     for (std::size_t j = 0; j < cols; ++j) v[j] = static_cast<double>(z[j]);
   }
   if (softcap != 0.0) {
-    INFOKIT_SIMD()
+    INFOKIT_OMP_SIMD()
     for (std::size_t j = 0; j < cols; ++j) v[j] = softcap_fast(v[j], softcap);
   }
 }
@@ -148,9 +100,9 @@ INFOKIT_VECTOR_CLONES void transform_row(const T* z, const T* bias, double softc
 // The largest entry of v (a NaN may or may not win; it reaches the sums either way). U is
 // double (a transformed row) or the tile's own type (an untransformed one, read in place).
 template <class U>
-INFOKIT_VECTOR_CLONES double row_max(const U* v, std::size_t cols) {
+INFOKIT_SIMD_CLONES double row_max(const U* v, std::size_t cols) {
   double m = kNegInf;
-  INFOKIT_SIMD(reduction(max : m))
+  INFOKIT_OMP_SIMD(reduction(max : m))
   for (std::size_t j = 0; j < cols; ++j) {
     const double x = static_cast<double>(v[j]);
     m = x > m ? x : m;
@@ -165,10 +117,10 @@ struct RowSums {
 // The three sums of one row segment around the max m (m > −inf). Every pointer is valid (the
 // caller passes ones for absent class weights), so the loop has no conditional loads.
 template <class U>
-INFOKIT_VECTOR_CLONES RowSums row_sums(const U* v, std::size_t cols, double m,
+INFOKIT_SIMD_CLONES RowSums row_sums(const U* v, std::size_t cols, double m,
                                        const double* weight) {
   double se = 0.0, sed = 0.0, swv = 0.0;
-  INFOKIT_SIMD(reduction(+ : se, sed, swv))
+  INFOKIT_OMP_SIMD(reduction(+ : se, sed, swv))
   for (std::size_t j = 0; j < cols; ++j) {
     const double x = static_cast<double>(v[j]);
     const double d = x - m;
@@ -211,11 +163,11 @@ void fold_row(const U* v, std::size_t cols, std::size_t col0, std::int64_t targe
 // to col_sum; returns max |g|. inv_cap = 1/softcap, or 0 without one (then cap′ = 1). The
 // target's −b is patched by the caller. Every pointer is valid (see row_sums).
 template <class U, class T>
-INFOKIT_VECTOR_CLONES double grad_row(const U* v, T* z, std::size_t cols, const double* weight,
+INFOKIT_SIMD_CLONES double grad_row(const U* v, T* z, std::size_t cols, const double* weight,
                                       double inv_cap, double l, double a, double c,
                                       double* col_sum) {
   double max_abs = 0.0;
-  INFOKIT_SIMD(reduction(max : max_abs))
+  INFOKIT_OMP_SIMD(reduction(max : max_abs))
   for (std::size_t j = 0; j < cols; ++j) {
     const double x = static_cast<double>(v[j]);  // read before z[j] is written (v may be z)
     const double th = x * inv_cap;
@@ -230,10 +182,10 @@ INFOKIT_VECTOR_CLONES double grad_row(const U* v, T* z, std::size_t cols, const 
 
 // Σ weight[j]·q[j]·v[j] over one row segment (soft targets), in double.
 template <class U, class T>
-INFOKIT_VECTOR_CLONES double soft_dot(const U* v, const T* q, const double* weight,
+INFOKIT_SIMD_CLONES double soft_dot(const U* v, const T* q, const double* weight,
                                       std::size_t cols) {
   double sum = 0.0;
-  INFOKIT_SIMD(reduction(+ : sum))
+  INFOKIT_OMP_SIMD(reduction(+ : sum))
   for (std::size_t j = 0; j < cols; ++j)
     sum += weight[j] * static_cast<double>(q[j]) * static_cast<double>(v[j]);
   return sum;
@@ -241,11 +193,11 @@ INFOKIT_VECTOR_CLONES double soft_dot(const U* v, const T* q, const double* weig
 
 // grad_row with soft targets: g = (a·e^{v−l} − (c + b·q)·w)·cap′ (no target patch afterwards).
 template <class U, class T>
-INFOKIT_VECTOR_CLONES double grad_row_soft(const U* v, T* z, const T* q, std::size_t cols,
+INFOKIT_SIMD_CLONES double grad_row_soft(const U* v, T* z, const T* q, std::size_t cols,
                                            const double* weight, double inv_cap, double l,
                                            double a, double b, double c, double* col_sum) {
   double max_abs = 0.0;
-  INFOKIT_SIMD(reduction(max : max_abs))
+  INFOKIT_OMP_SIMD(reduction(max : max_abs))
   for (std::size_t j = 0; j < cols; ++j) {
     const double x = static_cast<double>(v[j]);  // read before z[j] is written (v may be z)
     const double th = x * inv_cap;
@@ -369,6 +321,4 @@ double softmax_grad(T* z, std::size_t rows, std::size_t cols, std::size_t col0,
 
 }  // namespace infokit::losses
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
+INFOKIT_SIMD_NO_TRAPPING_MATH_END
