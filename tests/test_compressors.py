@@ -15,6 +15,12 @@ import infokit
 from infokit import _backend
 from infokit import compressors as C
 
+# Kernel-level comparisons need the build; test_build.py asserts it exists unless
+# INFOKIT_NO_EXTENSIONS is set on purpose.
+needs_build = pytest.mark.skipif(
+    "cpp" not in _backend.available_backends(), reason="needs the compiled kernels"
+)
+
 DTYPES = [np.float32, np.float64]
 
 
@@ -91,6 +97,7 @@ def test_topk_inputs_readonly_noncontiguous_int() -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@needs_build
 def test_topk_threads_and_backends_agree(dtype: type) -> None:
     x = np.random.default_rng(4).standard_normal(300_000).astype(dtype)
     x[::1000] = 2.5  # a tie at the threshold region
@@ -108,6 +115,7 @@ def stable_topk(x: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.argsort(-np.abs(x), kind="stable")[:k])
 
 
+@needs_build
 def test_topk_large_inputs_ties_and_fallbacks() -> None:
     # n >= 2^18 and k <= n/4 take the sampled one-pass route; these inputs also force its
     # fallbacks to the histogram route (too few or too many candidates).
@@ -134,6 +142,7 @@ def test_topk_large_inputs_ties_and_fallbacks() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@needs_build
 def test_randk_backends_give_the_same_subset() -> None:
     x = np.random.default_rng(5).standard_normal(5000)
     for seed in [0, 1, 2**64 - 1, 123456789]:
@@ -181,6 +190,7 @@ def test_randk_unbiased_with_exact_variance(backend: str, dtype: type) -> None:
 @pytest.mark.parametrize(
     ("n", "bits", "bucket"), [(1000, 4, 128), (777, 3, 50), (9, 2, 1), (4099, 8, 13), (64, 5, None)]
 )
+@needs_build
 def test_qsgd_backends_agree_bit_for_bit(
     dtype: type, n: int, bits: int, bucket: int | None
 ) -> None:
@@ -233,6 +243,7 @@ def test_qsgd_unbiased_and_variance_bound(backend: str, bits: int, bucket: int) 
     assert mse <= omega * float(x @ x)
 
 
+@needs_build
 def test_qsgd_threads_and_seeds() -> None:
     x = np.random.default_rng(8).standard_normal(200_003).astype(np.float32)
     with infokit.threads(1):
@@ -326,6 +337,7 @@ def test_error_feedback_topk_identity_is_exact(backend: str, dtype: type) -> Non
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@needs_build
 def test_error_feedback_topk_large_matches_twin_under_threads(dtype: type) -> None:
     # n >= 2^18 takes the kernel's sampled one-pass route for the feedback step too.
     rng = np.random.default_rng(15)

@@ -16,6 +16,12 @@ import infokit
 from infokit import _backend, pvq
 from infokit._reference import pvq as ref_pvq
 
+# Kernel-level comparisons need the build; test_build.py asserts it exists unless
+# INFOKIT_NO_EXTENSIONS is set on purpose.
+needs_build = pytest.mark.skipif(
+    "cpp" not in _backend.available_backends(), reason="needs the compiled kernels"
+)
+
 # ---------------------------------------------------------------------------------------------
 # Independent references
 # ---------------------------------------------------------------------------------------------
@@ -152,6 +158,7 @@ def test_multiword_round_trip_and_rfc_agreement(backend):
         assert pvq.encode(x, K) == i
 
 
+@needs_build
 def test_the_two_paths_agree_where_both_apply():
     k_fit = max(k for k in range(200) if pvq.size(32, k) < 2**64)
     book = random_codewords(np.random.default_rng(3), 200, 32, k_fit)
@@ -188,6 +195,7 @@ def test_indices_as_words(backend):
         assert pvq.encode(book[0], K, words=True).shape == (W,)
 
 
+@needs_build
 def test_word_kernels_match_the_twin():
     core = _backend.compiled("_core")
     if core is None:
@@ -332,6 +340,7 @@ def test_greedy_against_exhaustive_search(backend):
     assert np.array_equal(pvq.quantize(scaled, 9).pulses, book)
 
 
+@needs_build
 def test_backends_agree_bit_for_bit():
     if "cpp" not in _backend.available_backends():
         pytest.fail("compiled backend missing")
@@ -487,6 +496,7 @@ def test_bad_quantize_arguments(backend):
         pvq.quantize(x, 2, gain_bits=33)
 
 
+@needs_build
 def test_kernels_stay_in_bounds_on_direct_calls():
     """The bindings check what the Python layer normally checks."""
     core = _backend.compiled("_core")
