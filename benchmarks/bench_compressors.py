@@ -61,6 +61,7 @@ def cases(x: np.ndarray, k: int) -> list[tuple[str, str, Callable[[], Any]]]:
     out: list[tuple[str, str, Callable[[], Any]]] = [
         ("x.copy()", "floor", lambda: x.copy()),
         ("topk 1 %", "infokit", lambda: C.topk(x, k)),
+        ("topk 1 %, approximate", "infokit", lambda: C.topk(x, k, approximate=True)),
         ("qsgd 4-bit, bucket 128: encode", "infokit", lambda: C.qsgd(x, 4, 128, seed=1)),
         ("qsgd 4-bit, bucket 128: decode", "infokit", lambda: q.decode()),
         ("randk 1 % (encode)", "infokit", lambda: C.randk(x, k, seed=1)),

@@ -97,6 +97,81 @@ def test_topk_inputs_readonly_noncontiguous_int() -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [7, 3000, 50_000, 300_001])
+def test_topk_approximate_keeps_everything_above_the_sampled_threshold(
+    backend: str, dtype: type, n: int
+) -> None:
+    # Reference written from the definition with a full sort instead of a partition: tau is the
+    # r-th largest of the m strided samples, r = ceil(k·m / n), and every |x| >= tau is kept.
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n).astype(dtype)
+    x[n // 3] = -x[n // 2]  # a tie in magnitude
+    for k in sorted({1, max(1, n // 100), n // 2 or 1, n}):
+        m = min(n, 2**14)
+        stride = n // m
+        sample = np.sort(np.abs(np.array([x[j * stride] for j in range(m)])))[::-1]
+        tau = sample[math.ceil(k * m / n) - 1]
+        want = np.array([i for i in range(n) if abs(x[i]) >= tau]) if n < 5000 else None
+        if want is None:
+            want = np.flatnonzero(np.abs(x) >= tau)
+        got = C.topk(x, k, approximate=True)
+        np.testing.assert_array_equal(got.indices, want)
+        np.testing.assert_array_equal(got.values, x[want])
+        assert got.values.dtype == dtype and got.delta == got.k / n
+        dropped = np.delete(np.abs(x), got.indices)
+        assert dropped.size == 0 or dropped.max() < np.abs(got.values).min()  # a top-c set
+        np.testing.assert_array_equal(got.decode()[got.indices], x[got.indices])
+
+
+def test_topk_approximate_count_is_close_to_k(backend: str) -> None:
+    # tau is the r-th largest of m samples, so the fraction of x above it is about
+    # Beta(r, m - r + 1): mean r/m, sd sqrt(r)/m; c = n·fraction. Allow 5 sd plus rounding.
+    n, m = 400_000, 2**14
+    for seed in range(3):
+        x = np.random.default_rng(seed).standard_normal(n)
+        for k in (400, 4000, 40_000):
+            r = math.ceil(k * m / n)
+            c = C.topk(x, k, approximate=True).k
+            assert abs(c - k) <= n / m * (5 * math.sqrt(r) + 1), (k, c)
+
+
+def test_topk_approximate_on_mostly_zeros_is_exact(backend: str) -> None:
+    x = np.zeros(100_000, np.float32)
+    x[[5, 70_000, 99_999]] = [1.0, -2.0, 0.5]
+    got = C.topk(x, 50, approximate=True)  # the sample sees only zeros: tau = 0
+    exact = C.topk(x, 50)
+    assert got.k == 50
+    np.testing.assert_array_equal(got.indices, exact.indices)
+
+
+def test_topk_approximate_bad_input(backend: str) -> None:
+    x = np.ones(100)
+    x[37] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        C.topk(x, 5, approximate=True)
+    with pytest.raises(TypeError, match="approximate must be True or False"):
+        C.topk(np.ones(10), 2, approximate="yes")
+    with pytest.raises(ValueError, match="k"):
+        C.topk(np.ones(10), 11, approximate=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@needs_build
+def test_topk_approximate_threads_and_backends_agree(dtype: type) -> None:
+    x = np.random.default_rng(9).standard_normal(1_000_003).astype(dtype)
+    view = x[::3]  # non-contiguous input
+    for data in (x, view):
+        runs = []
+        for threads in (1, 2):
+            with infokit.threads(threads):
+                runs.append(C.topk(data, 5000, approximate=True, backend="cpp"))
+        twin = C.topk(data, 5000, approximate=True, backend="numpy")
+        for got in runs:
+            np.testing.assert_array_equal(got.indices, twin.indices)
+            np.testing.assert_array_equal(got.values, twin.values)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @needs_build
 def test_topk_threads_and_backends_agree(dtype: type) -> None:
     x = np.random.default_rng(4).standard_normal(300_000).astype(dtype)

@@ -73,6 +73,8 @@ def calls() -> list:
         lambda: core.topk_f32(grad32, 2000, n_threads=2),
         lambda: core.topk_f64(grad64, 2000, n_threads=2),
         lambda: core.topk_feedback_f32(grad32, residual32, 2000, n_threads=2),
+        lambda: core.topk_approx_f32(grad32, 2000, n_threads=2),
+        lambda: core.topk_approx_f64(grad64[:999], 7, n_threads=2),
         lambda: core.qsgd_encode_f64(grad64, 100, 3, 7, n_threads=2),
         lambda: core.qsgd_decode_f32(q_norms, q_packed, grad32.size, 128, 4, n_threads=2),
         lambda: core.randk_indices(grad64.size, 2000, 7),

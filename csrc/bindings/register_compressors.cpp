@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "infokit/compress/qsgd.hpp"
 #include "infokit/compress/randk.hpp"
@@ -75,6 +76,31 @@ py::tuple topk(const py::array& x, std::int64_t k, int n_threads) {
   }
   check(status, "x");
   return py::make_tuple(index, value);
+}
+
+template <class T>
+py::tuple topk_approx(const py::array& x, std::int64_t k, int n_threads) {
+  const auto n = static_cast<std::size_t>(x.size());
+  const T* px = data_of<T>(x, "x", n);
+  const std::size_t kk = as_size(k, "k");
+  if (kk < 1 || kk > n) fail("k", "in [1, x.size]");
+  std::vector<std::int64_t> kept;
+  T threshold = T(0);
+  ic::Status status;
+  {
+    py::gil_scoped_release release;
+    status = ic::topk_approx<T>(px, n, kk, &kept, &threshold, n_threads);
+  }
+  check(status, "x");
+  py::array_t<std::int64_t> index(static_cast<py::ssize_t>(kept.size()));
+  py::array_t<T> value(static_cast<py::ssize_t>(kept.size()));
+  std::int64_t* pi = index.mutable_data();
+  T* pv = value.mutable_data();
+  for (std::size_t j = 0; j < kept.size(); ++j) {  // kernel indices are < n by construction
+    pi[j] = kept[j];
+    pv[j] = px[static_cast<std::size_t>(kept[j])];
+  }
+  return py::make_tuple(index, value, threshold);
 }
 
 template <class T>
@@ -165,6 +191,12 @@ void register_compressors(py::module_& m) {
         "Top-k by |x| (float32): ascending indices and values.");
   m.def("topk_f64", &topk<double>, py::arg("x").noconvert(), py::arg("k"),
         py::arg("n_threads") = 1, "Top-k by |x| (float64): ascending indices and values.");
+  m.def("topk_approx_f32", &topk_approx<float>, py::arg("x").noconvert(), py::arg("k"),
+        py::arg("n_threads") = 1,
+        "Approximate top-k by a sampled threshold (float32): indices, values, threshold.");
+  m.def("topk_approx_f64", &topk_approx<double>, py::arg("x").noconvert(), py::arg("k"),
+        py::arg("n_threads") = 1,
+        "Approximate top-k by a sampled threshold (float64): indices, values, threshold.");
   m.def("topk_feedback_f32", &topk_feedback<float>, py::arg("x").noconvert(),
         py::arg("residual").noconvert(), py::arg("k"), py::arg("n_threads") = 1,
         "Error-feedback top-k step (float32); updates residual in place.");

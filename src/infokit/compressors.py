@@ -484,9 +484,14 @@ def _randk(n: int, k: int, seed: int, backend: str = "auto") -> np.ndarray:
 
 
 def topk(
-    x: Any, k: int | None = None, *, density: float | None = None, backend: str = "auto"
+    x: Any,
+    k: int | None = None,
+    *,
+    density: float | None = None,
+    approximate: bool = False,
+    backend: str = "auto",
 ) -> SparsePayload:
-    """Keep the k entries of largest magnitude.
+    """Keep the k entries of largest magnitude (or about k, with ``approximate=True``).
 
     ``C(x)_i = x_i`` for the k largest ``|x_i|``, 0 elsewhere. Biased and contractive:
     ``‖C(x) − x‖² <= (1 − k/d) ‖x‖²`` (``delta = k/d``); use it with :class:`ErrorFeedback`.
@@ -500,13 +505,21 @@ def topk(
         Real values of any shape (flattened in C order); float32 stays float32.
     k, density : int or float
         Exactly one: the number kept (1 <= k <= x.size) or the fraction, k = ceil(density · d).
+    approximate : bool
+        Keep every entry with ``|x_i| >= tau`` instead, where tau is the r-th largest magnitude of
+        a strided sample of m = min(d, 2^14) entries (positions ``j·(d // m)``) and
+        r = ceil(k·m / d): the sampled threshold of Deep Gradient Compression (Lin et al., ICLR
+        2018). One read of x and no selection; the count c is close to k but set by the sample
+        (``payload.k`` gives it), and the kept set is exactly the top-c one (every tie at tau
+        kept), so ``delta = c/d`` still holds. Deterministic (no randomness). If tau is 0 (x is
+        mostly zeros) the exact top-k is returned instead.
     backend : {"auto", "cpp", "numpy"}
 
     Returns
     -------
     SparsePayload
         ``indices`` (ascending), ``values``; ``bits = 8·(8 + 8·(ndim + 1)) + k·(32 + 8·itemsize)``
-        (64-bit indices when d > 2^32).
+        (64-bit indices when d > 2^32), k the number kept.
 
     Notes
     -----
@@ -521,8 +534,16 @@ def topk(
     """
     arr = _as_real(x)
     kk = _count(k, density, arr.size)
-    kernel = _kernel("topk", arr.dtype, backend)
-    indices, values = kernel(arr.reshape(-1), kk, get_num_threads())
+    if not isinstance(approximate, (bool, np.bool_)):
+        raise TypeError(f"approximate must be True or False, got {type(approximate).__name__}")
+    flat = arr.reshape(-1)
+    if approximate:
+        indices, values, tau = _kernel("topk_approx", arr.dtype, backend)(
+            flat, kk, get_num_threads()
+        )
+        if tau > 0:
+            return SparsePayload(arr.shape, arr.dtype, indices=indices, values=values)
+    indices, values = _kernel("topk", arr.dtype, backend)(flat, kk, get_num_threads())
     return SparsePayload(arr.shape, arr.dtype, indices=indices, values=values)
 
 

@@ -9,6 +9,8 @@ temporaries) and serve as the readable definition.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -43,6 +45,24 @@ def topk(x: np.ndarray, k: int, n_threads: int = 1) -> tuple[np.ndarray, np.ndar
     _check_finite(x, "x")
     index = _select(x, k).astype(np.int64)
     return index, x[index]
+
+
+def topk_approx(
+    x: np.ndarray, k: int, n_threads: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.floating[Any]]:
+    """Twin of ``_core.topk_approx_*``: every |x| >= tau, tau from a strided sample."""
+    del n_threads
+    n = x.size
+    if not 1 <= k <= n:
+        raise ValueError("k must be in [1, x.size]")
+    _check_finite(x, "x")
+    m = min(n, 1 << 14)
+    stride = n // m
+    r = -(-k * m // n)  # ceil(k·m / n), in [1, m]
+    sample = np.abs(x[: m * stride : stride])
+    tau = np.partition(sample, m - r)[m - r]  # the r-th largest
+    index = np.flatnonzero(np.abs(x) >= tau).astype(np.int64)
+    return index, x[index], tau
 
 
 def topk_feedback(

@@ -353,4 +353,69 @@ Status topk_feedback(const T* x, T* residual, std::size_t n, std::size_t k,
   }
 }
 
+
+// Approximate top-k by a sampled threshold (the sampling of Lin et al., "Deep gradient
+// compression", ICLR 2018): the keys of m = min(n, 2^14) entries at positions j·(n / m) give tau,
+// the r-th largest of them with r = ceil(k·m / n), and every entry with |x| >= tau is kept, in
+// ascending index order. That is exactly the top-c set for the c entries kept (ties at tau all
+// kept), with c close to k but set by the sample. One read of x; no randomness, and the result
+// does not depend on the thread count. *threshold receives tau. k·m must fit in size_t (n < 2^50).
+template <class T>
+Status topk_approx(const T* x, std::size_t n, std::size_t k, std::vector<std::int64_t>* out_index,
+                   T* threshold, int n_threads) {
+  using U = typename AbsKey<T>::U;
+  if (k < 1 || k > n || out_index == nullptr || threshold == nullptr) return Status::bad_input;
+  try {
+    const std::size_t m = std::min<std::size_t>(n, std::size_t{1} << 14);
+    const std::size_t stride = n / m;
+    const std::size_t r = (k * m + n - 1) / n;  // in [1, m] since 1 <= k <= n
+    std::vector<U> sample(m);
+    for (std::size_t j = 0; j < m; ++j) sample[j] = abs_key(x[j * stride]);
+    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(r - 1),
+                     sample.end(), std::greater<U>());
+    // NaN/inf keys are >= kNonFinite >= floor_key: always collected, then reported.
+    const U floor_key = std::min<U>(sample[r - 1], AbsKey<T>::kNonFinite);
+    std::memcpy(threshold, &floor_key, sizeof(T));
+
+    const int nt = threads_for(n, n_threads, std::size_t{1} << 16);
+    std::vector<std::vector<std::int64_t>> found(static_cast<std::size_t>(nt));
+    std::vector<unsigned char> bad(static_cast<std::size_t>(nt), 0);
+    std::vector<unsigned char> no_memory(static_cast<std::size_t>(nt), 0);
+    parallel_for(nt, nt, [&](std::int64_t t) {
+      const auto tt = static_cast<std::size_t>(t);
+      const auto [lo, hi] = part_range(n, static_cast<std::size_t>(nt), tt);
+      auto& idx = found[tt];
+      try {
+        idx.reserve((hi - lo) / m * r + 1024);
+        auto visit = [&](std::size_t i) {
+          const U key = abs_key(x[i]);
+          if (key >= floor_key) {  // reach_mask16 may over-report for double: narrow exactly
+            bad[tt] |= static_cast<unsigned char>(key >= AbsKey<T>::kNonFinite);
+            idx.push_back(static_cast<std::int64_t>(i));
+          }
+        };
+        std::size_t i = lo;
+        for (; i + 16 <= hi; i += 16)
+          for (unsigned mask = detail::reach_mask16(x + i, floor_key); mask != 0; mask &= mask - 1)
+            visit(i + static_cast<std::size_t>(__builtin_ctz(mask)));
+        for (; i < hi; ++i) visit(i);
+      } catch (const std::bad_alloc&) {  // never let an exception leave a parallel task
+        no_memory[tt] = 1;
+      }
+    });
+    std::size_t total = 0;
+    for (std::size_t t = 0; t < found.size(); ++t) {
+      if (no_memory[t]) return Status::no_memory;
+      if (bad[t]) return Status::non_finite;
+      total += found[t].size();
+    }
+    out_index->clear();
+    out_index->reserve(total);
+    for (const auto& f : found) out_index->insert(out_index->end(), f.begin(), f.end());
+    return Status::ok;
+  } catch (const std::bad_alloc&) {
+    return Status::no_memory;
+  }
+}
+
 }  // namespace infokit::compress
