@@ -27,3 +27,19 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run the test body with backend="auto" resolving to this backend."""
     with _backend.forced(request.param):
         yield request.param
+
+
+@pytest.fixture
+def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The cross-entropy engine with tiles much smaller than the problem (ragged on both axes),
+    so every loop of both strategies runs many times."""
+    from infokit import _losses_engine
+
+    monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 16)
+    monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 16 * 7)
+    monkeypatch.setattr(_losses_engine, "BACKWARD_TILE_ENTRIES", 16 * 5)
+    monkeypatch.setattr(_losses_engine, "SUM_ROWS", 2)
+    monkeypatch.setattr(_losses_engine, "PARALLEL_ENTRIES", 0)  # groups run concurrently
+    monkeypatch.setattr(_losses_engine, "CHUNK_ENTRIES", 53 * 5)
+    monkeypatch.setattr(_losses_engine, "MIN_CHUNK", 1)
+    yield

@@ -3,7 +3,6 @@ properties, dtypes, layouts, threads and bad input."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,19 +15,6 @@ from hypothesis import strategies as st
 import infokit
 from infokit import _backend, _losses_engine, losses
 from infokit._reference import losses as ref_kernels
-
-
-@pytest.fixture
-def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tiles much smaller than the problem (ragged on both axes), so every loop runs many times."""
-    monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 16)
-    monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 16 * 7)
-    monkeypatch.setattr(_losses_engine, "BACKWARD_TILE_ENTRIES", 16 * 5)
-    monkeypatch.setattr(_losses_engine, "SUM_ROWS", 2)
-    monkeypatch.setattr(_losses_engine, "PARALLEL_ENTRIES", 0)  # groups run concurrently
-    monkeypatch.setattr(_losses_engine, "CHUNK_ENTRIES", 53 * 5)
-    monkeypatch.setattr(_losses_engine, "MIN_CHUNK", 1)
-    yield
 
 
 def _problem(

@@ -3,7 +3,6 @@ materialised logits (float64), the hard-target path, the numpy twin, dtypes, thr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,18 +10,6 @@ import pytest
 
 import infokit
 from infokit import _backend, _losses_engine, losses
-
-
-@pytest.fixture
-def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tiles much smaller than the problem (ragged on both axes), so every loop runs many times."""
-    monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 16)
-    monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 16 * 7)
-    monkeypatch.setattr(_losses_engine, "BACKWARD_TILE_ENTRIES", 16 * 5)
-    monkeypatch.setattr(_losses_engine, "PARALLEL_ENTRIES", 0)  # groups run concurrently
-    monkeypatch.setattr(_losses_engine, "CHUNK_ENTRIES", 53 * 5)
-    monkeypatch.setattr(_losses_engine, "MIN_CHUNK", 1)
-    yield
 
 
 def _problem(seed: int = 0, n: int = 37, d: int = 6, v: int = 53) -> dict[str, np.ndarray]:
