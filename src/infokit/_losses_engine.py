@@ -214,15 +214,15 @@ def coefficients(
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_PID = 0  # the process that made _POOL: a forked child must make its own
-_CONTROLLER: ThreadpoolController | None = None  # found once: threadpool_limits costs ms a call
+_CONTROLLER: ThreadpoolController | None = None  # found once: a lookup re-scans the libraries
 
 
 def run_groups(tasks: Sequence[Callable[[int], None]], entries: int) -> None:
     """Run ``task(n_threads)`` for each task: concurrently (threads split between them) when
     there are threads to spare and ``entries`` logits are worth it; one after the other on one
     thread when they are not worth threads at all (small tiles: multi-threaded BLAS calls and
-    kernels on them cost more in fork-joins and busy-waiting than they gain, by 10x on a loaded
-    machine); one after the other on all threads when there is a single large task."""
+    kernels on them cost more in fork-joins and busy-waiting than they gain); one after the
+    other on all threads when there is a single large task."""
     global _POOL, _POOL_PID, _CONTROLLER
     threads = get_num_threads()
     if threads < 2 or (len(tasks) < 2 and entries >= PARALLEL_ENTRIES):

@@ -260,7 +260,7 @@ def ldr_kl_loss(
     Z. Zhu, Y. Ying, T. Yang et al. (2023), "Label Distributionally Robust Losses for Multi-class
     Classification: Consistency, Robustness and Adaptivity", ICML.
     """
-    z = _losses._as_float_array(logits, "logits").astype(np.float64)
+    z = _losses._as_float_array(logits, "logits").astype(np.float64, copy=False)
     if z.ndim < 2:
         raise ValueError(f"logits must be at least 2-D (tokens, classes), got shape {z.shape}")
     k = z.shape[-1]
@@ -462,7 +462,7 @@ def aldr_kl_loss(
     Z. Zhu, Y. Ying, T. Yang et al. (2023), "Label Distributionally Robust Losses for Multi-class
     Classification: Consistency, Robustness and Adaptivity", ICML (ALDR-KL).
     """
-    z = _losses._as_float_array(logits, "logits").astype(np.float64)
+    z = _losses._as_float_array(logits, "logits").astype(np.float64, copy=False)
     if z.ndim < 2:
         raise ValueError(f"logits must be at least 2-D (tokens, classes), got shape {z.shape}")
     k = z.shape[-1]
@@ -522,7 +522,7 @@ def soft_cross_entropy(
 
     Gradient p − q. Use with :func:`hl_gauss_targets` or :func:`two_hot_targets` (P03).
     """
-    z = _losses._as_float_array(logits, "logits").astype(np.float64)
+    z = _losses._as_float_array(logits, "logits").astype(np.float64, copy=False)
     q = _losses._as_float_array(target_probs, "target_probs").astype(np.float64)
     if q.shape != z.shape:
         raise ValueError(f"target_probs must have the logits' shape {z.shape}, got {q.shape}")

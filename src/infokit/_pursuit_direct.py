@@ -32,7 +32,7 @@ def omp_direct(
     support = np.full((n, steps), -1, dtype=np.int64)
     coef = np.zeros((n, steps), dtype=x.dtype)
     count = np.zeros(n, dtype=np.int64)
-    a64 = atoms.astype(np.float64)
+    a64 = atoms.astype(np.float64, copy=False)
     step_size = _chunks(n, k).step
     for lo in _chunks(n, k):
         rows = np.arange(lo, min(n, lo + step_size))
@@ -99,13 +99,13 @@ def mp_direct(
     support = np.full((n, width), -1, dtype=np.int64)
     coef = np.zeros((n, width), dtype=x.dtype)
     count = np.zeros(n, dtype=np.int64)
-    a64 = atoms.astype(np.float64)
+    a64 = atoms.astype(np.float64, copy=False)
     never = np.iinfo(np.int64).max
     step_size = _chunks(n, k).step
     for lo in _chunks(n, k):
         rows = np.arange(lo, min(n, lo + step_size))
         resid = x[rows].astype(np.float64)
-        left = norms_sq[rows].astype(np.float64).copy()
+        left = norms_sq[rows].astype(np.float64)  # fancy indexing: already a new array
         dense = np.zeros((rows.size, k))
         first_pick = np.full((rows.size, k), never, dtype=np.int64)
         alive = np.ones(rows.size, dtype=bool)

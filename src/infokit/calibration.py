@@ -177,7 +177,7 @@ def _edges(values: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    z = x.astype(np.float64)
+    z = x.astype(np.float64, copy=False)
     return np.asarray(np.exp(-np.logaddexp(0.0, -z)))
 
 

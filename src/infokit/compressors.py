@@ -143,6 +143,14 @@ def _kernel(name: str, dtype: np.dtype[Any] | None, backend: str) -> Callable[..
     return getattr(_reference, name)
 
 
+def _qsgd_params(bits: Any, bucket: Any, n: int) -> tuple[int, int]:
+    """Checked QSGD bits (2..8) and bucket; a bucket longer than the array is the whole array."""
+    b = check_positive_int(bits, "bits")
+    if not 2 <= b <= 8:
+        raise ValueError(f"bits must be in [2, 8], got {b}")
+    return b, (n if bucket is None else min(check_positive_int(bucket, "bucket"), n))
+
+
 def _header_bits(shape: tuple[int, ...], n_params: int) -> int:
     return 8 * (HEADER_BYTES + INT_BYTES * (len(shape) + n_params))
 
@@ -627,11 +635,7 @@ def qsgd(
     NeurIPS 2017; P26, P56.
     """
     arr = _as_real(x)
-    b = check_positive_int(bits, "bits")
-    if not 2 <= b <= 8:
-        raise ValueError(f"bits must be in [2, 8], got {b}")
-    # A bucket longer than the array is one bucket of the whole array.
-    bk = arr.size if bucket is None else min(check_positive_int(bucket, "bucket"), arr.size)
+    b, bk = _qsgd_params(bits, bucket, arr.size)
     s = _seed64(seed)
     kernel = _kernel("qsgd_encode", arr.dtype, backend)
     norms, packed = kernel(arr.reshape(-1), bk, b, s, get_num_threads())
@@ -898,7 +902,7 @@ def expected_error(x: Any, compressor: Compressor, *, seed: Any = None) -> float
     O(d) (top-k: one selection; PowerSGD: one step).
     """
     arr = _as_real(x)
-    flat = arr.reshape(-1).astype(np.float64)
+    flat = arr.reshape(-1).astype(np.float64, copy=False)
     total = float(flat @ flat)
     if isinstance(compressor, TopK):
         kept = topk(arr, compressor.k, density=compressor.density).values.astype(np.float64)
@@ -908,11 +912,7 @@ def expected_error(x: Any, compressor: Compressor, *, seed: Any = None) -> float
         return (arr.size / k - 1.0) * total
     if isinstance(compressor, QSGD):
         _check_finite(arr, "x")
-        b = check_positive_int(compressor.bits, "bits")
-        if not 2 <= b <= 8:
-            raise ValueError(f"bits must be in [2, 8], got {b}")
-        bucket = arr.size if compressor.bucket is None else compressor.bucket
-        bucket = min(check_positive_int(bucket, "bucket"), arr.size)
+        b, bucket = _qsgd_params(compressor.bits, compressor.bucket, arr.size)
         s = (1 << (b - 1)) - 1
         norms = _reference._bucket_norms(arr.reshape(-1), bucket).astype(np.float64)
         step = np.repeat(norms / s, bucket)[: arr.size]
@@ -1012,8 +1012,8 @@ def report(x: Any, payload: Payload) -> CompressorReport:
     arr = _as_real(x)
     if arr.shape != payload.shape:
         raise ValueError(f"x must have the payload's shape {payload.shape}, got {arr.shape}")
-    ref = arr.astype(np.float64).reshape(-1)
-    rec = payload.decode().astype(np.float64).reshape(-1)
+    ref = arr.reshape(-1).astype(np.float64, copy=False)
+    rec = payload.decode().astype(np.float64, copy=False).reshape(-1)
     total = float(ref @ ref)
     err = float(np.linalg.norm(rec - ref))
     return CompressorReport(

@@ -649,11 +649,11 @@ def _leonenko_mean(
     metric = check_choice(metric, "metric", METRICS)
     noise = _Noise(jitter, seed)
     backend = _backend.resolve(backend)
-    xs = noise(xs)
+    xs = noise(xs)  # drawn even for alpha = 1, so a Generator seed advances as before
+    if a == 1.0:  # the caller takes the Shannon estimate, which does its own search
+        return a, math.nan
     rho = _knn.kth_distance(xs, k, metric, backend)
     _no_zero_radius(rho, "x")
-    if a == 1.0:
-        return a, math.nan
     log_ck = (math.lgamma(k) - math.lgamma(k + 1 - a)) / (1 - a)
     logs = (1 - a) * (math.log(n - 1) + log_ck + _log_unit_ball(d, metric) + d * np.log(rho))
     return a, float(special.logsumexp(logs) - math.log(n))

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from . import _backend, _ebim, pmf
 from ._reference import structure as _ref
 from ._threads import get_num_threads
-from ._validation import check_base, to_base
+from ._validation import check_base, check_choice, to_base
 
 __all__ = ["BottleneckCoupling", "Coupling", "bottleneck_coupling", "minimum_entropy_coupling"]
 
@@ -220,8 +220,7 @@ def bottleneck_coupling(
         raise ValueError(f"rate must be >= 0 (an entropy budget), got {rate!r}")
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {type(method).__name__}")
-    if method not in _ENCODERS:
-        raise ValueError(f"method must be one of {_ENCODERS}, got {method!r}")
+    check_choice(method, "method", _ENCODERS)
     rate_nats = float(rate) * (math.log(b) if b is not None else 1.0)
     if method == "greedy":
         encoder = _ebim.encoder_of(px, _ebim.greedy_code(px, rate_nats))

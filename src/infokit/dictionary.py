@@ -226,8 +226,8 @@ def _choose_route(n: int, atoms: np.ndarray, steps: int, have_gram: bool) -> str
     """ "gram" unless D Dᵀ costs more than the direct route's per-step products, or is huge.
 
     Gram route ≈ ``K² d + n K d`` BLAS flops (the pursuits after it are O(K s²) per signal);
-    direct ≈ ``s n K d`` plus a few passes over ``n × K`` per step, measured at about twice
-    its flop count (benchmarks/RESULTS.md: at equal flops it took 2.1× as long). So direct is
+    direct ≈ ``s n K d`` plus a few passes over ``n × K`` per step, taken as about twice its
+    flop count (an estimate from one timing while the module was written). So direct is
     taken once the Gram route costs 3× its flops, ``K > (3 s − 1) n``: few signals, many atoms.
     """
     k, d = atoms.shape

@@ -503,7 +503,8 @@ def quantize(
     -------
     Quantized
         Pulses, indices, gains, codes, reconstruction, and the bits:
-        ``bits_per_vector = ceil(log2 V(N, K)) + gain_bits``, plus 128 metadata bits per call.
+        ``bits_per_vector = ceil(log2 V(N, K)) + gain_bits``, plus 128 metadata bits per call
+        (the gain range; none with ``gain_bits=None``).
 
     Notes
     -----

@@ -6,7 +6,7 @@
 // (acc = max(acc, |p - q|)) or the squared Euclidean norm (acc += |p - q|^2, a multiply and an
 // add, never fused). Every lane computes exactly the operations of the scalar loop, in the same
 // order, so the vector copies return bit-identical distances. After each dimension the scan stops
-// (returning false) when no point can still pass a test "< bound": partial distances only grow.
+// (returning 0, an empty mask) when no point can still pass a test "< bound": partial distances only grow.
 //
 // x86-64 with GCC or Clang gets an AVX2 copy (4 lanes) chosen at run time; elsewhere, on CPUs
 // without AVX2, or under simd::set_isa_cap(kBaseline), the portable loop.

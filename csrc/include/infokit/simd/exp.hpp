@@ -3,7 +3,7 @@
 //   exp_fast(double x)          e^x with relative error < 2^-52 (about 1 ulp; measured at most
 //                               1.7e-16 without FMA and 1.3e-16 with it) over [-708, 709]; x < -708
 //                               gives 0 (the true value is subnormal), x > 709 gives e^709, NaN
-//                               gives NaN. Same semantics as losses' exp_fast. Range reduction
+//                               gives NaN. Range reduction
 //                               x = k ln2 + r, |r| <= ln2/2, with a two-part ln 2 (k ln2_hi is
 //                               exact), a degree-13 Taylor polynomial (remainder < 5e-18
 //                               relative), and 2^k built in the exponent bits.
