@@ -33,7 +33,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
 def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The cross-entropy engine with tiles much smaller than the problem (ragged on both axes),
     so every loop of both strategies runs many times."""
-    from infokit import _losses_engine
+    from infokit import _losses_engine, _losses_packed
 
     monkeypatch.setattr(_losses_engine, "VOCAB_TILE", 16)
     monkeypatch.setattr(_losses_engine, "TILE_ENTRIES", 16 * 7)
@@ -42,4 +42,6 @@ def small_tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(_losses_engine, "PARALLEL_ENTRIES", 0)  # groups run concurrently
     monkeypatch.setattr(_losses_engine, "CHUNK_ENTRIES", 53 * 5)
     monkeypatch.setattr(_losses_engine, "MIN_CHUNK", 1)
+    monkeypatch.setattr(_losses_packed, "ROWS", 8)  # the packed route's blocks (float32, AVX-512)
+    monkeypatch.setattr(_losses_packed, "GRAD_T_ENTRIES", 16 * 24)
     yield

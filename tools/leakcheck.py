@@ -118,6 +118,12 @@ def calls() -> list:
     wide_emb = rng.standard_normal((256, 32))  # losses: n·V above the two-group threshold
     wide_cls = rng.standard_normal((20000, 32))
     wide_tokens = rng.integers(0, 20000, 256)
+    wide_emb32, wide_cls32 = wide_emb.astype(np.float32), wide_cls.astype(np.float32)
+    wide_bias32 = rng.standard_normal(20000).astype(np.float32)
+    gemm_a = rng.standard_normal((37, 70)).astype(np.float32)  # linalg: ragged on every axis
+    gemm_b = rng.standard_normal((101, 70)).astype(np.float32)
+    gemm_out = np.zeros((37, 101), np.float32)
+    gemm_into = np.zeros((9, 50, 8), np.float32)  # a k-range of a larger packed operand
     return [
         lambda: core.histogram(narrow, n_threads=2),
         lambda: core.histogram(wide, n_threads=2),
@@ -170,6 +176,15 @@ def calls() -> list:
             wide_emb, wide_cls, wide_tokens, grad=True, strategy="vocab"
         ),
         # --- end vocab groups ---
+        # --- linalg: packed float32 products and the engine's packed route ---
+        lambda: core.linalg_gemm_packed(
+            gemm_out, core.linalg_pack(gemm_a, "lhs"), core.linalg_pack(gemm_b.T, "rhs"), True, 2
+        ),
+        lambda: core.linalg_pack(gemm_a.T, "lhs", out=gemm_into[:, 3:40]),
+        lambda: infokit.losses.linear_cross_entropy(
+            wide_emb32, wide_cls32, wide_tokens, bias=wide_bias32, grad=True, strategy="vocab"
+        ),
+        # --- end linalg ---
     ]
 
 

@@ -18,6 +18,7 @@ void register_pvq(py::module_& m);
 void register_compressors(py::module_& m);
 void register_dictionary(py::module_& m);
 void register_simd(py::module_& m);
+void register_linalg(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "infokit compiled kernels (pybind11); use the public modules, not this one.";
@@ -35,4 +36,5 @@ PYBIND11_MODULE(_core, m) {
   register_compressors(m);
   register_dictionary(m);
   register_simd(m);
+  register_linalg(m);
 }

@@ -462,3 +462,19 @@ def mp_gram(
     tol: float,
     n_threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.floating], npt.NDArray[np.int64]]: ...
+
+# ---- linalg: packed float32 products for the cross-entropy engine (register_linalg.cpp) ----
+# A packed operand is a float32 (panels, k, width) array from linalg_pack, possibly sliced by
+# panels or by k; "lhs" packs an (m, k) matrix by rows, "rhs" a (k, n) one by columns.
+def linalg_pack(
+    x: npt.NDArray[np.float32], side: str, out: npt.NDArray[np.float32] | None = None
+) -> npt.NDArray[np.float32]: ...
+def linalg_gemm_packed(
+    out: npt.NDArray[np.float32],
+    a: npt.NDArray[np.float32],
+    b: npt.NDArray[np.float32],
+    accumulate: bool,
+    n_threads: int = 1,
+) -> None: ...
+def linalg_fast_kernel() -> bool: ...
+def linalg_panel_widths() -> tuple[int, int]: ...

@@ -368,13 +368,25 @@ def merge_state(into: np.ndarray, other: np.ndarray) -> None:
     into[:, TARGET] += other[:, TARGET]  # set in one side only (0 in the other), or partial sums
 
 
+def _packed_route(e: np.ndarray, backend: str) -> tuple[ModuleType, ModuleType] | None:
+    """(the packed-route module, the compiled module) when the packed route applies, else None."""
+    from . import _losses_packed  # it imports this module, so only at call time
+
+    core = _losses_packed.module(e, backend)
+    return None if core is None else (_losses_packed, core)
+
+
 def vocab_forward(
     e: np.ndarray, c: np.ndarray, bias: np.ndarray | None, opts: Options, backend: str
 ) -> RowStats:
     """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work.
 
     The tiles are split into groups: by token blocks (disjoint rows of the state) when there are
-    enough of them, else by vocabulary blocks, each group with its own state, merged in order."""
+    enough of them, else by vocabulary blocks, each group with its own state, merged in order.
+    float32 on CPUs with AVX-512 goes through the packed route (_losses_packed)."""
+    packed = _packed_route(e, backend)
+    if packed is not None:
+        return packed[0].vocab_forward(e, c, bias, opts, packed[1])
     k = kernels(backend)
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
@@ -433,6 +445,9 @@ def vocab_backward(
 
     The vocabulary blocks are split into groups: each writes its own rows of dC and of dbias, and
     its own copy of dE (the first group's is dE itself); the copies are added in group order."""
+    packed = _packed_route(e, backend)
+    if packed is not None:
+        return packed[0].vocab_backward(e, c, bias, opts, lse, grad_output, filter_eps, packed[1])
     k = kernels(backend)
     n, v = e.shape[0], c.shape[0]
     vb = min(v, VOCAB_TILE)
