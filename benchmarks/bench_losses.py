@@ -40,13 +40,18 @@ MIB = 1 << 20
 # name -> (label, whether it makes gradients)
 CASES: dict[str, tuple[str, bool]] = {
     "gemm": ("numpy `E @ C.T` (the logits; the control)", False),
+    "torch_gemm": ("torch `E @ C.T` (context: torch's own GEMM)", False),
     "infokit_fwd": ("infokit forward, vocab tiles (loss, lse, entropy)", False),
+    "infokit_fwd_blas": ("infokit forward, vocab tiles through numpy's BLAS (context)", False),
     "torch_fwd": ("torch eager forward (`F.cross_entropy(E @ C.T)`)", False),
     "gemm3": ("three numpy GEMMs (`E @ C.T`, `G @ C`, `G.T @ E`: the fwd+bwd floor)", True),
     "infokit_vocab": ("infokit fwd+bwd, strategy vocab (4 GEMMs, recompute)", True),
+    "infokit_vocab_blas": ("infokit fwd+bwd, strategy vocab through numpy's BLAS (context)", True),
     "infokit_tokens": ("infokit fwd+bwd, strategy tokens (3 GEMMs)", True),
     "torch_fwd_bwd": ("torch eager fwd+bwd", True),
 }
+# The "_blas" cases force the engine's BLAS route (what runs without AVX-512 or in float64), so
+# that the gain of infokit's packed float32 kernel (src/infokit/_losses_packed.py) shows.
 
 
 def _rss_kib(field: str) -> int:
@@ -68,8 +73,11 @@ def _case(name: str, e: np.ndarray, c: np.ndarray, t: np.ndarray) -> Callable[[]
 
         return three
     if name.startswith("infokit"):
-        from infokit import losses
+        from infokit import _losses_packed, losses
 
+        if name.endswith("_blas"):
+            _losses_packed.FORCE = False
+            name = name.removesuffix("_blas")
         if name == "infokit_fwd":
             return lambda: losses.linear_cross_entropy(
                 e, c, t, strategy="vocab", return_entropy=True
@@ -80,6 +88,9 @@ def _case(name: str, e: np.ndarray, c: np.ndarray, t: np.ndarray) -> Callable[[]
 
     f = torch.nn.functional
     tt = torch.from_numpy(t)
+    if name == "torch_gemm":
+        et, ct = torch.from_numpy(e), torch.from_numpy(c)
+        return lambda: et @ ct.T
     if name == "torch_fwd":
         et, ct = torch.from_numpy(e), torch.from_numpy(c)
 
@@ -155,6 +166,18 @@ def _load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _blas_kernels() -> str:
+    """The BLAS libraries loaded by numpy and scipy, with the kernel set each picked."""
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS)
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(
+        f"{i.get('prefix')} {i.get('version')} ({i.get('architecture', '?')})"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    )
+
+
 def _have_torch() -> bool:
     try:
         import torch  # noqa: F401
@@ -203,7 +226,7 @@ def main() -> None:
         "",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus; "
-        f"numpy {np.__version__}",
+        f"numpy {np.__version__}; BLAS kernels in use: {_blas_kernels()}",
         f"- load average (1, 5, 15 min) before: {_load()}",
         "",
         "Targets (issue 4): forward at most 0.9x one `E @ C.T` with at most 100 MiB extra; "

@@ -368,6 +368,13 @@ def merge_state(into: np.ndarray, other: np.ndarray) -> None:
     into[:, TARGET] += other[:, TARGET]  # set in one side only (0 in the other), or partial sums
 
 
+def auto_strategy(e: np.ndarray, grad: bool, backend: str) -> str:
+    """What strategy="auto" runs: "tokens" when the gradient is wanted and the tiles go through
+    BLAS (its three GEMMs beat "vocab"'s four), else "vocab" (least memory; on the packed route
+    its four products beat three BLAS GEMMs: benchmarks/RESULTS.md)."""
+    return "tokens" if grad and _packed_route(e, backend) is None else "vocab"
+
+
 def _packed_route(e: np.ndarray, backend: str) -> tuple[ModuleType, ModuleType] | None:
     """(the packed-route module, the compiled module) when the packed route applies, else None."""
     from . import _losses_packed  # it imports this module, so only at call time

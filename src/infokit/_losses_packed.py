@@ -26,7 +26,7 @@ from . import _backend
 from . import _losses_engine as eng
 
 ROWS = 128  # tokens per product + epilogue block: a 128 × 1024 float32 tile is 512 KiB (L2)
-GRAD_T_ENTRIES = 1 << 21  # entries of the packed transposed gradient block (8 MiB in float32)
+GRAD_T_ENTRIES = 1 << 20  # entries of the packed transposed gradient block (4 MiB in float32)
 FORCE: bool | None = None  # tests: True/False force this route on or off where it can run
 
 
@@ -41,6 +41,19 @@ def module(e: np.ndarray, backend: str) -> ModuleType | None:
     return core
 
 
+def _packed_buffer(k: ModuleType, side: str, outer: int, inner: int) -> np.ndarray:
+    """Room for a packed (outer × inner) operand; smaller ones are packed into a slice of it
+    (``_into``), so that each task allocates its buffers once, not once per tile."""
+    mr, nr = k.linalg_panel_widths()
+    width = mr if side == "lhs" else nr
+    return np.empty((-(-outer // width), inner, width), dtype=np.float32)
+
+
+def _into(buffer: np.ndarray, outer: int, inner: int) -> np.ndarray:
+    """The slice of ``buffer`` that holds a packed (outer × inner) operand."""
+    return buffer[: -(-outer // buffer.shape[2]), :inner]
+
+
 def _rows_per_block(width: int, entries: int, mr: int) -> int:
     """Tokens per block: about ``entries`` / ``width``, a multiple of ``mr``, at least ``mr``."""
     return max(mr, entries // max(1, width) // mr * mr)
@@ -52,7 +65,7 @@ def vocab_forward(
     """eng.vocab_forward on packed operands; the vocabulary tiles are split into eng.GROUPS
     fixed groups (one state each, merged in order) whatever the thread count."""
     mr, _ = k.linalg_panel_widths()
-    n, v = e.shape[0], c.shape[0]
+    (n, d), v = e.shape, c.shape[0]
     vb = min(v, eng.VOCAB_TILE)
     rows = min(_rows_per_block(vb, ROWS * eng.VOCAB_TILE, mr), max(mr, n))
     lhs = k.linalg_pack(e, "lhs")
@@ -61,9 +74,10 @@ def vocab_forward(
 
     def task(g: int, nt: int) -> None:
         buffer = np.empty(rows * vb, dtype=np.float32)
+        rhs_buffer = _packed_buffer(k, "rhs", vb, d)
         state = states[g]
         for v0, v1 in groups[g]:
-            rhs = k.linalg_pack(c[v0:v1].T, "rhs")
+            rhs = k.linalg_pack(c[v0:v1].T, "rhs", out=_into(rhs_buffer, v1 - v0, d))
             for r0, r1 in eng._blocks(n, rows):
                 z = eng._tile(buffer, r1 - r0, v1 - v0)
                 k.linalg_gemm_packed(z, lhs[r0 // mr : -(-r1 // mr)], rhs, False, nt)
@@ -94,7 +108,7 @@ def vocab_backward(
     Groups of tiles as in the forward, each with its own copy of dE, added in group order.
     ``filter_eps`` skips a ROWS × vb tile whose largest |gradient| is below it (both products)."""
     mr, _ = k.linalg_panel_widths()
-    n, v = e.shape[0], c.shape[0]
+    (n, d), v = e.shape, c.shape[0]
     vb = min(v, eng.VOCAB_TILE)
     rows = min(_rows_per_block(vb, ROWS * eng.VOCAB_TILE, mr), max(mr, n))
     block = min(_rows_per_block(vb, GRAD_T_ENTRIES, rows), -(-n // rows) * rows)
@@ -110,11 +124,16 @@ def vocab_backward(
 
     def task(g: int, nt: int) -> None:
         buffer = np.empty(rows * vb, dtype=np.float32)
+        ct_buffer = _packed_buffer(k, "rhs", vb, d)
+        c_buffer = _packed_buffer(k, "rhs", d, vb)
+        z_buffer = _packed_buffer(k, "lhs", rows, vb)
+        grad_t_buffer = _packed_buffer(k, "lhs", vb, block)
         de_g = partial_de[g]
         for v0, v1 in groups[g]:
-            rhs_ct = k.linalg_pack(c[v0:v1].T, "rhs")  # for the logits E·C_tileᵀ
-            rhs_c = k.linalg_pack(c[v0:v1], "rhs")  # for dE += G·C_tile
-            grad_t = np.empty((-(-(v1 - v0) // mr), block, mr), dtype=np.float32)
+            w = v1 - v0
+            rhs_ct = k.linalg_pack(c[v0:v1].T, "rhs", out=_into(ct_buffer, w, d))  # for E·C_tileᵀ
+            rhs_c = k.linalg_pack(c[v0:v1], "rhs", out=_into(c_buffer, d, w))  # for dE += G·C_tile
+            grad_t = _into(grad_t_buffer, w, block)
             for b0, b1 in eng._blocks(n, block):
                 kept = False
                 for r0, r1 in eng._blocks(b1 - b0, rows):
@@ -136,7 +155,8 @@ def vocab_backward(
                         counts[g][1] += 1
                         grad_rows[...] = 0.0
                         continue
-                    k.linalg_gemm_packed(de_g[r0:r1], k.linalg_pack(z, "lhs"), rhs_c, True, nt)
+                    lhs_z = k.linalg_pack(z, "lhs", out=_into(z_buffer, r1 - r0, w))
+                    k.linalg_gemm_packed(de_g[r0:r1], lhs_z, rhs_c, True, nt)
                     k.linalg_pack(z.T, "lhs", out=grad_rows)
                     kept = True
                 if kept:

@@ -550,8 +550,9 @@ def linear_cross_entropy(
         "tokens": token chunks against the whole vocabulary (Liger); the gradient is made in the
         forward while the chunk's logits are in memory (three GEMMs, extra memory O(chunk·V),
         chunks of at least 256 tokens, so about 190 MiB at V = 131072 in float32).
-        "auto": "tokens" when ``grad=True`` (measured fastest: below eager torch at
-        V = 32768 and 131072, benchmarks/RESULTS.md), else "vocab".
+        "auto": "vocab", except "tokens" when ``grad=True`` and the tiles go through BLAS
+        (float64, or a CPU without AVX-512): the fastest of the two in each case, measured in
+        benchmarks/RESULTS.md.
     grad : bool
         Also return the gradients with respect to embeddings, classifier and bias.
     return_entropy : bool
@@ -575,7 +576,11 @@ def linear_cross_entropy(
     hold chunk·V ≈ 2²⁴ entries. With two or more threads the "vocab" tiles run as two fixed groups
     on two threads, each with its own BLAS calls and epilogue; results do not depend on the
     thread count. float32 inputs run float32 GEMMs with float64 accumulation of every per-token
-    sum.
+    sum. On CPUs with AVX-512, float32 "vocab" tiles are multiplied by infokit's own packed
+    kernel instead of BLAS (each operand packed once and reused; 128-token tiles; extra memory
+    about 4·N·D floats for the packed embeddings and the second thread's gradient copy, plus
+    about 30 MiB), because the OpenBLAS numpy ships runs only its AVX2 kernels on AVX-512 CPUs it
+    does not know by name.
     """
     prep = _prepare_linear(
         embeddings, classifier, targets, bias, ignore_index, reduction, shift, softcap,
@@ -584,7 +589,7 @@ def linear_cross_entropy(
     e, c, b, opts, s, eps_filter = prep.e, prep.c, prep.bias, prep.opts, prep.shift, prep.filter_eps
     token_shape = prep.token_shape
     flat = e.reshape(-1, e.shape[-1])
-    chosen = strategy if strategy != "auto" else ("tokens" if grad else "vocab")
+    chosen = strategy if strategy != "auto" else _engine.auto_strategy(flat, bool(grad), backend)
     grads = None
     if chosen == "tokens":
         stats, grads = _engine.tokens_forward_backward(

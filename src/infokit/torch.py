@@ -8,10 +8,11 @@ materialised, and plugs its gradients into autograd::
     loss = linear_cross_entropy(hidden, lm_head.weight, targets, shift=True)
     loss.backward()
 
-With ``reduction="mean"`` or ``"sum"`` and ``strategy="auto"`` or ``"tokens"`` the gradients are
-made in the forward (three GEMMs) and the backward only scales them by the incoming gradient.
-With ``reduction="none"`` or ``strategy="vocab"`` the forward keeps only the per-token
-log-sum-exp and the backward recomputes the logits tile by tile (Cut Cross-Entropy's order).
+With ``reduction="mean"`` or ``"sum"`` and ``strategy="tokens"`` (or "auto" where it picks
+"tokens", see :func:`infokit.losses.linear_cross_entropy`) the gradients are made in the forward
+(three GEMMs) and the backward only scales them by the incoming gradient. Otherwise the forward
+keeps only the per-token log-sum-exp and the backward recomputes the logits tile by tile (Cut
+Cross-Entropy's order).
 """
 
 from __future__ import annotations
@@ -67,11 +68,10 @@ def _function_class() -> Any:
             )
             flat = prep.e.reshape(-1, prep.e.shape[-1])
             wants_grad = any(ctx.needs_input_grad[:3])
-            early = (
-                wants_grad
-                and prep.opts.reduction != "none"
-                and options["strategy"] in ("auto", "tokens")
-            )
+            strategy = options["strategy"]
+            if strategy == "auto":
+                strategy = _engine.auto_strategy(flat, wants_grad, "auto")
+            early = wants_grad and prep.opts.reduction != "none" and strategy == "tokens"
             if early:
                 stats, grads = _engine.tokens_forward_backward(
                     flat, prep.c, prep.bias, prep.opts, True, None, "auto"
