@@ -565,7 +565,7 @@ def test_bad_input_messages():
         dictionary.omp(X, np.vstack([D[:1], np.zeros((1, 4))]))
     with pytest.raises(ValueError, match="D is empty"):
         dictionary.omp(X, np.zeros((0, 4)))
-    with pytest.raises(TypeError, match="D must be real, got complex"):
+    with pytest.raises(TypeError, match="D must hold real numbers, got dtype complex128"):
         dictionary.omp(X, D + 1j)
     with pytest.raises(TypeError, match="X must hold real numbers, got dtype <U1"):
         dictionary.omp(np.array(["a", "b", "c", "d"]), D)
