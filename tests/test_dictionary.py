@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import orthogonal_mp, orthogonal_mp_gram
 
 import infokit
-from infokit import _backend, dictionary
+from infokit import _backend, _pursuit_direct, dictionary
 from infokit._reference import dictionary as ref_dictionary
 
 
@@ -303,6 +303,23 @@ def test_kernel_same_bits_on_one_and_two_threads():
         two = getattr(core, kind)(gram, xy, norms, 10, -1.0, n_threads=2)
         for a, b in zip(one, two, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["omp", "mp"])
+def test_direct_route_same_codes_in_chunks_of_signals(monkeypatch, kind):
+    # The direct route bounds memory by coding the signals a chunk at a time (about
+    # _CHUNK_BYTES of correlations each): chunks of 3 signals must give the codes of one chunk,
+    # up to rounding (BLAS may sum R Dᵀ in another order for fewer rows), on the same atoms.
+    X, D = problem(8, n=20, d=12, k=25)
+    X[4] = 0.0  # a signal that stops at once, in the middle of a chunk
+    code = dictionary.omp if kind == "omp" else dictionary.matching_pursuit
+    steps = {"n_nonzero": 6} if kind == "omp" else {"n_iter": 30}
+    whole = code(X, D, route="direct", **steps)
+    monkeypatch.setattr(_pursuit_direct, "_CHUNK_BYTES", 3 * 8 * D.shape[0])
+    chunked = code(X, D, route="direct", **steps)
+    np.testing.assert_array_equal(chunked != 0, whole != 0)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(whole, code(X, D, route="gram", **steps), rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=25, deadline=None)
