@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from infokit import _backend
+
+# Test modules (imported in importlib mode) cannot import each other: helpers they share, such as
+# loss_checks.py, are plain modules in this folder, importable by name from here on.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 BACKENDS = [
     pytest.param(

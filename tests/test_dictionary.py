@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import orthogonal_mp, orthogonal_mp_gram
 
 import infokit
-from infokit import _backend, dictionary
+from infokit import _backend, _pursuit_direct, dictionary
 from infokit._reference import dictionary as ref_dictionary
 
 
@@ -305,6 +305,23 @@ def test_kernel_same_bits_on_one_and_two_threads():
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("kind", ["omp", "mp"])
+def test_direct_route_same_codes_in_chunks_of_signals(monkeypatch, kind):
+    # The direct route bounds memory by coding the signals a chunk at a time (about
+    # _CHUNK_BYTES of correlations each): chunks of 3 signals must give the codes of one chunk,
+    # up to rounding (BLAS may sum R Dᵀ in another order for fewer rows), on the same atoms.
+    X, D = problem(8, n=20, d=12, k=25)
+    X[4] = 0.0  # a signal that stops at once, in the middle of a chunk
+    code = dictionary.omp if kind == "omp" else dictionary.matching_pursuit
+    steps = {"n_nonzero": 6} if kind == "omp" else {"n_iter": 30}
+    whole = code(X, D, route="direct", **steps)
+    monkeypatch.setattr(_pursuit_direct, "_CHUNK_BYTES", 3 * 8 * D.shape[0])
+    chunked = code(X, D, route="direct", **steps)
+    np.testing.assert_array_equal(chunked != 0, whole != 0)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(whole, code(X, D, route="gram", **steps), rtol=1e-9, atol=1e-12)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -565,7 +582,7 @@ def test_bad_input_messages():
         dictionary.omp(X, np.vstack([D[:1], np.zeros((1, 4))]))
     with pytest.raises(ValueError, match="D is empty"):
         dictionary.omp(X, np.zeros((0, 4)))
-    with pytest.raises(TypeError, match="D must be real, got complex"):
+    with pytest.raises(TypeError, match="D must hold real numbers, got dtype complex128"):
         dictionary.omp(X, D + 1j)
     with pytest.raises(TypeError, match="X must hold real numbers, got dtype <U1"):
         dictionary.omp(np.array(["a", "b", "c", "d"]), D)

@@ -11,6 +11,7 @@ import scipy.special
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loss_checks import OPTION_SETS, assert_rel
 
 import infokit
 from infokit import _backend, _losses_engine, losses
@@ -93,20 +94,6 @@ def _torch_reference(
     return out
 
 
-def _assert_rel(actual: Any, expected: np.ndarray, rtol: float = 1e-12) -> None:
-    actual = np.asarray(actual, dtype=np.float64)
-    assert actual.shape == expected.shape
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert float(np.max(np.abs(actual - expected))) <= rtol * scale
-
-
-OPTION_SETS = [
-    {"smoothing": 0.0, "softcap": None, "z_loss": 0.0, "weight": False},
-    {"smoothing": 0.1, "softcap": 3.0, "z_loss": 1e-2, "weight": True},  # everything at once
-    {"smoothing": 0.2, "softcap": None, "z_loss": 0.0, "weight": True},
-]
-
-
 @pytest.mark.parametrize("strategy", ["vocab", "tokens"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("options", OPTION_SETS)
@@ -126,13 +113,13 @@ def test_linear_matches_torch(
         return_entropy=True,
     )  # fmt: skip
     assert got.strategy == strategy and got.filtered_fraction == 0.0
-    _assert_rel(got.loss, expected["loss"])
-    _assert_rel(got.lse, expected["lse"])
+    assert_rel(got.loss, expected["loss"])
+    assert_rel(got.lse, expected["lse"])
     assert got.entropy is not None
-    _assert_rel(got.entropy, expected["entropy"])
-    _assert_rel(got.grad_embeddings, expected["de"])
-    _assert_rel(got.grad_classifier, expected["dc"])
-    _assert_rel(got.grad_bias, expected["db"])
+    assert_rel(got.entropy, expected["entropy"])
+    assert_rel(got.grad_embeddings, expected["de"])
+    assert_rel(got.grad_classifier, expected["dc"])
+    assert_rel(got.grad_bias, expected["db"])
 
 
 @pytest.mark.parametrize("strategy", ["vocab", "tokens"])
@@ -151,11 +138,11 @@ def test_linear_batched_shift_matches_torch(backend: str, small_tiles: None, str
         strategy=strategy, grad=True, return_entropy=True,
     )  # fmt: skip
     assert np.shape(got.loss) == (3, 8)
-    _assert_rel(got.loss, expected["loss"])
-    _assert_rel(got.lse, expected["lse"])
-    _assert_rel(got.entropy, expected["entropy"])  # type: ignore[arg-type]
-    _assert_rel(got.grad_embeddings, expected["de"])
-    _assert_rel(got.grad_classifier, expected["dc"])
+    assert_rel(got.loss, expected["loss"])
+    assert_rel(got.lse, expected["lse"])
+    assert_rel(got.entropy, expected["entropy"])  # type: ignore[arg-type]
+    assert_rel(got.grad_embeddings, expected["de"])
+    assert_rel(got.grad_classifier, expected["dc"])
     assert got.grad_bias is None
 
 
@@ -180,9 +167,9 @@ def test_cross_entropy_logits_matches_torch(backend: str, reduction: str) -> Non
         z, targets, ignore_index=-1, softcap=4.0, class_weight=weight, reduction=reduction,
         grad=True,
     )  # fmt: skip
-    _assert_rel(got.loss, loss.detach().numpy().reshape(np.shape(got.loss)))
-    _assert_rel(got.grad_logits, zt.grad.numpy())
-    _assert_rel(got.lse, torch.logsumexp(zc, -1).detach().numpy())
+    assert_rel(got.loss, loss.detach().numpy().reshape(np.shape(got.loss)))
+    assert_rel(got.grad_logits, zt.grad.numpy())
+    assert_rel(got.lse, torch.logsumexp(zc, -1).detach().numpy())
 
 
 # --- the numpy twin and the compiled kernel ------------------------------------------------------
@@ -364,8 +351,8 @@ def test_float32_stays_float32_and_accurate(backend: str, strategy: str) -> None
     )  # fmt: skip
     for a in (got.loss, got.lse, got.entropy, got.grad_embeddings, got.grad_classifier):
         assert isinstance(a, np.ndarray) and a.dtype == np.float32
-    _assert_rel(got.loss, np.asarray(exact.loss), rtol=2e-6)
-    _assert_rel(got.grad_classifier, exact.grad_classifier, rtol=2e-6)  # type: ignore[arg-type]
+    assert_rel(got.loss, np.asarray(exact.loss), rtol=2e-6)
+    assert_rel(got.grad_classifier, exact.grad_classifier, rtol=2e-6)  # type: ignore[arg-type]
 
 
 def test_read_only_and_non_contiguous_inputs(backend: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from loss_checks import OPTION_SETS, assert_rel
 
 import infokit
 from infokit import _backend, _losses_engine, losses
@@ -73,20 +74,6 @@ def _torch_reference(
     return out
 
 
-def _assert_rel(actual: Any, expected: np.ndarray, rtol: float = 1e-12) -> None:
-    actual = np.asarray(actual, dtype=np.float64)
-    assert actual.shape == expected.shape
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert float(np.max(np.abs(actual - expected))) <= rtol * scale
-
-
-OPTION_SETS = [
-    {"smoothing": 0.0, "softcap": None, "z_loss": 0.0, "weight": False},
-    {"smoothing": 0.1, "softcap": 3.0, "z_loss": 1e-2, "weight": True},  # everything at once
-    {"smoothing": 0.2, "softcap": None, "z_loss": 0.0, "weight": True},
-]
-
-
 @pytest.mark.parametrize("strategy", ["vocab", "tokens"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("options", OPTION_SETS)
@@ -104,11 +91,11 @@ def test_linear_soft_targets_match_torch(
         label_smoothing=options["smoothing"], softcap=options["softcap"],
         z_loss=options["z_loss"], reduction=reduction, strategy=strategy, grad=True,
     )  # fmt: skip
-    _assert_rel(got.loss, expected["loss"])
-    _assert_rel(got.lse, expected["lse"])
-    _assert_rel(got.grad_embeddings, expected["de"])
-    _assert_rel(got.grad_classifier, expected["dc"])
-    _assert_rel(got.grad_bias, expected["db"])
+    assert_rel(got.loss, expected["loss"])
+    assert_rel(got.lse, expected["lse"])
+    assert_rel(got.grad_embeddings, expected["de"])
+    assert_rel(got.grad_classifier, expected["dc"])
+    assert_rel(got.grad_bias, expected["db"])
 
 
 def test_cross_entropy_logits_soft_targets_match_torch(backend: str) -> None:
@@ -127,8 +114,8 @@ def test_cross_entropy_logits_soft_targets_match_torch(backend: str) -> None:
     got = losses.cross_entropy(
         z, q, softcap=4.0, class_weight=weight, label_smoothing=0.15, grad=True
     )
-    _assert_rel(got.loss, loss.detach().numpy())
-    _assert_rel(got.grad_logits, zt.grad.numpy())
+    assert_rel(got.loss, loss.detach().numpy())
+    assert_rel(got.grad_logits, zt.grad.numpy())
 
 
 @pytest.mark.parametrize("strategy", ["vocab", "tokens"])
@@ -147,12 +134,12 @@ def test_soft_shift_matches_torch_on_the_shifted_problem(
     got = losses.linear_cross_entropy(
         e, c, q, shift=True, label_smoothing=0.05, z_loss=1e-3, strategy=strategy, grad=True
     )
-    _assert_rel(got.loss, expected["loss"])
+    assert_rel(got.loss, expected["loss"])
     assert got.lse.shape == (3, 8)
     assert got.grad_embeddings is not None
-    _assert_rel(got.grad_embeddings[:, :-1], expected["de"])
+    assert_rel(got.grad_embeddings[:, :-1], expected["de"])
     assert not got.grad_embeddings[:, -1].any()  # the dropped positions get no gradient
-    _assert_rel(got.grad_classifier, expected["dc"])
+    assert_rel(got.grad_classifier, expected["dc"])
 
 
 @pytest.mark.parametrize("strategy", ["vocab", "tokens"])
@@ -170,11 +157,11 @@ def test_one_hot_soft_targets_equal_hard_targets(
     }  # fmt: skip
     soft = losses.linear_cross_entropy(p["e"], p["c"], one_hot, **kw)
     hard = losses.linear_cross_entropy(p["e"], p["c"], t, **kw)
-    _assert_rel(soft.loss, np.asarray(hard.loss), rtol=1e-13)
-    _assert_rel(soft.entropy, hard.entropy, rtol=1e-13)  # type: ignore[arg-type]
-    _assert_rel(soft.grad_embeddings, hard.grad_embeddings, rtol=1e-13)  # type: ignore[arg-type]
-    _assert_rel(soft.grad_classifier, hard.grad_classifier, rtol=1e-13)  # type: ignore[arg-type]
-    _assert_rel(soft.grad_bias, hard.grad_bias, rtol=1e-13)  # type: ignore[arg-type]
+    assert_rel(soft.loss, np.asarray(hard.loss), rtol=1e-13)
+    assert_rel(soft.entropy, hard.entropy, rtol=1e-13)  # type: ignore[arg-type]
+    assert_rel(soft.grad_embeddings, hard.grad_embeddings, rtol=1e-13)  # type: ignore[arg-type]
+    assert_rel(soft.grad_classifier, hard.grad_classifier, rtol=1e-13)  # type: ignore[arg-type]
+    assert_rel(soft.grad_bias, hard.grad_bias, rtol=1e-13)  # type: ignore[arg-type]
 
 
 def test_soft_gradient_rows_and_shift_invariance(backend: str) -> None:
@@ -328,7 +315,7 @@ def test_few_tokens_split_the_vocabulary(backend: str, small_tiles: None, soft: 
         one = losses.linear_cross_entropy(p["e"], p["c"], targets, **kw)
     with infokit.threads(2):
         two = losses.linear_cross_entropy(p["e"], p["c"], targets, **kw)
-    _assert_rel(one.loss, expected["loss"])
+    assert_rel(one.loss, expected["loss"])
     assert one.loss == two.loss
     np.testing.assert_array_equal(one.entropy, two.entropy)  # type: ignore[arg-type]
 

@@ -241,7 +241,11 @@ def test_property_error_is_tail_energy(m, n, seed, frac):
         ({"A": np.ones(4), "rank": 1}, ValueError, "A must be 2-D"),
         ({"A": np.ones((0, 4)), "rank": 1}, ValueError, "A is empty"),
         ({"A": np.array([[1.0, np.nan]]), "rank": 1}, ValueError, "NaN or inf"),
-        ({"A": np.ones((2, 2), complex), "rank": 1}, TypeError, "A must be real"),
+        (
+            {"A": np.ones((2, 2), complex), "rank": 1},
+            TypeError,
+            "A must hold real numbers, got dtype complex128",
+        ),
         ({"A": np.array([["a"]]), "rank": 1}, TypeError, "A must hold real numbers"),
         ({"A": np.ones((3, 4)), "rank": 1, "method": "qr"}, ValueError, "method must be one of"),
         ({"A": np.ones((3, 4)), "rank": 1, "seed": "x"}, TypeError, "seed must be None"),

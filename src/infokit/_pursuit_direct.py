@@ -10,32 +10,65 @@ does not fit. Same selection rule, stopping rules and compact output as the kern
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import numpy as np
 
 _CHUNK_BYTES = 64 << 20  # bound on one chunk's (signals × atoms) correlation block
 
 
-def _chunks(n: int, k: int) -> range:
+@dataclass(frozen=True)
+class _Setup:
+    """What both pursuits start from: per-atom norms, the noise floor and the zeroed outputs."""
+
+    diag: np.ndarray  # squared atom norms (float64)
+    inv_norm: np.ndarray  # 1 / atom norms: the atom is chosen by |<r, d_j>| / ||d_j||
+    noise: np.ndarray  # per signal: a score at or below this is rounding, and the pursuit stops
+    a64: np.ndarray  # the atoms in float64, for the updates
+    support: np.ndarray  # (n, width) chosen atoms, -1 padded
+    coef: np.ndarray  # (n, width) their coefficients, in x's dtype
+    count: np.ndarray  # (n,) atoms used per signal
+
+
+def _setup(x: np.ndarray, atoms: np.ndarray, width: int, norms_sq: np.ndarray) -> _Setup:
+    diag = np.einsum("ij,ij->i", atoms, atoms, dtype=np.float64)
+    n = x.shape[0]
+    return _Setup(
+        diag=diag,
+        inv_norm=1.0 / np.sqrt(diag),
+        noise=64.0 * float(np.finfo(x.dtype).eps) * np.sqrt(norms_sq),
+        a64=atoms.astype(np.float64, copy=False),
+        support=np.full((n, width), -1, dtype=np.int64),
+        coef=np.zeros((n, width), dtype=x.dtype),
+        count=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _row_blocks(n: int, k: int) -> Iterator[np.ndarray]:
+    """The signal rows of each chunk, so that a chunk's correlations take <= _CHUNK_BYTES."""
     step = max(1, _CHUNK_BYTES // (8 * max(k, 1)))
-    return range(0, n, step)
+    for lo in range(0, n, step):
+        yield np.arange(lo, min(n, lo + step))
+
+
+def _scores(
+    resid: np.ndarray, atoms: np.ndarray, inv_norm: np.ndarray, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correlations of the (float64) residuals with every atom, by one BLAS product in the
+    signals' ``dtype``, and the selection scores |corr| / ||d_j||."""
+    corr = (resid.astype(dtype) @ atoms.T).astype(np.float64)
+    return corr, np.abs(corr) * inv_norm
 
 
 def omp_direct(
     x: np.ndarray, atoms: np.ndarray, steps: int, tol: float, norms_sq: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """OMP from the atoms themselves: (support, coef, count) as ``omp_gram`` returns them."""
-    n, k = x.shape[0], atoms.shape[0]
-    diag = np.einsum("ij,ij->i", atoms, atoms, dtype=np.float64)
-    inv_norm = 1.0 / np.sqrt(diag)
+    out = _setup(x, atoms, steps, norms_sq)
+    diag, a64 = out.diag, out.a64
     eps = float(np.finfo(x.dtype).eps)
-    noise = 64.0 * eps * np.sqrt(norms_sq)
-    support = np.full((n, steps), -1, dtype=np.int64)
-    coef = np.zeros((n, steps), dtype=x.dtype)
-    count = np.zeros(n, dtype=np.int64)
-    a64 = atoms.astype(np.float64, copy=False)
-    step_size = _chunks(n, k).step
-    for lo in _chunks(n, k):
-        rows = np.arange(lo, min(n, lo + step_size))
+    for rows in _row_blocks(x.shape[0], atoms.shape[0]):
         xb = x[rows].astype(np.float64)
         resid = xb.copy()
         chosen = np.zeros((rows.size, 0), dtype=np.int64)
@@ -47,12 +80,11 @@ def omp_direct(
             idx = np.flatnonzero(alive)
             if idx.size == 0:
                 break
-            corr = (resid[idx].astype(x.dtype) @ atoms.T).astype(np.float64)
-            score = np.abs(corr) * inv_norm
+            score = _scores(resid[idx], atoms, out.inv_norm, x.dtype)[1]
             if step:
                 np.put_along_axis(score, chosen[idx], -1.0, axis=1)
             j = np.argmax(score, axis=1)
-            ok = score[np.arange(idx.size), j] > noise[rows[idx]]
+            ok = score[np.arange(idx.size), j] > out.noise[rows[idx]]
             if step:
                 d_old = a64[chosen[idx]]  # (m, step, d)
                 g_old = d_old @ d_old.transpose(0, 2, 1)
@@ -76,34 +108,26 @@ def omp_direct(
             new_gamma[idx] = gam
             resid[idx] = xb[idx] - np.einsum("ms,msd->md", gam, d_s)
             chosen, gamma = grown, new_gamma
-            count[rows[idx]] = step + 1
+            out.count[rows[idx]] = step + 1
             if tol >= 0.0:
                 left = np.einsum("md,md->m", resid[idx], resid[idx])
                 alive[idx[left <= tol]] = False
         m = chosen.shape[1]
         if m:
-            support[rows, :m] = chosen
-            coef[rows, :m] = np.where(chosen >= 0, gamma, 0.0)
-    return support, coef, count
+            out.support[rows, :m] = chosen
+            out.coef[rows, :m] = np.where(chosen >= 0, gamma, 0.0)
+    return out.support, out.coef, out.count
 
 
 def mp_direct(
     x: np.ndarray, atoms: np.ndarray, steps: int, tol: float, norms_sq: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Matching pursuit from the atoms themselves: (support, coef, count) as ``mp_gram``."""
-    n, k = x.shape[0], atoms.shape[0]
-    diag = np.einsum("ij,ij->i", atoms, atoms, dtype=np.float64)
-    inv_norm = 1.0 / np.sqrt(diag)
-    noise = 64.0 * float(np.finfo(x.dtype).eps) * np.sqrt(norms_sq)
+    k = atoms.shape[0]
     width = min(steps, k)
-    support = np.full((n, width), -1, dtype=np.int64)
-    coef = np.zeros((n, width), dtype=x.dtype)
-    count = np.zeros(n, dtype=np.int64)
-    a64 = atoms.astype(np.float64, copy=False)
+    out = _setup(x, atoms, width, norms_sq)
     never = np.iinfo(np.int64).max
-    step_size = _chunks(n, k).step
-    for lo in _chunks(n, k):
-        rows = np.arange(lo, min(n, lo + step_size))
+    for rows in _row_blocks(x.shape[0], k):
         resid = x[rows].astype(np.float64)
         left = norms_sq[rows].astype(np.float64)  # fancy indexing: already a new array
         dense = np.zeros((rows.size, k))
@@ -115,21 +139,19 @@ def mp_direct(
             idx = np.flatnonzero(alive)
             if idx.size == 0:
                 break
-            corr = (resid[idx].astype(x.dtype) @ atoms.T).astype(np.float64)
-            score = np.abs(corr) * inv_norm
+            corr, score = _scores(resid[idx], atoms, out.inv_norm, x.dtype)
             j = np.argmax(score, axis=1)
-            best = score[np.arange(idx.size), j]
-            ok = best > noise[rows[idx]]
+            ok = score[np.arange(idx.size), j] > out.noise[rows[idx]]
             alive[idx[~ok]] = False
             idx, j, cj = idx[ok], j[ok], corr[ok, j[ok]]
-            step_coef = cj / diag[j]
+            step_coef = cj / out.diag[j]
             dense[idx, j] += step_coef
             first_pick[idx, j] = np.minimum(first_pick[idx, j], step)
-            resid[idx] -= step_coef[:, None] * a64[j]
+            resid[idx] -= step_coef[:, None] * out.a64[j]
             left[idx] -= cj * step_coef
         order = np.argsort(first_pick, axis=1, kind="stable")[:, :width]
         picked = np.take_along_axis(first_pick, order, axis=1) < never
-        count[rows] = picked.sum(axis=1)
-        support[rows] = np.where(picked, order, -1)
-        coef[rows] = np.where(picked, np.take_along_axis(dense, order, axis=1), 0.0)
-    return support, coef, count
+        out.count[rows] = picked.sum(axis=1)
+        out.support[rows] = np.where(picked, order, -1)
+        out.coef[rows] = np.where(picked, np.take_along_axis(dense, order, axis=1), 0.0)
+    return out.support, out.coef, out.count

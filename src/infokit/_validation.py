@@ -82,6 +82,24 @@ def _factorize_columns(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.stack(cols, axis=1).astype(np.int64, copy=False))
 
 
+def as_real_array(x: Any, name: str, *, to_float: bool = False) -> np.ndarray:
+    """``x`` as an ndarray of real numbers: bool, integer or float dtype (complex, strings and
+    objects are refused). No copy of an ndarray unless converted.
+
+    With ``to_float`` the values are converted to floats: float32 stays float32, every other real
+    dtype becomes float64. Shapes, contiguity and finiteness are the caller's to check.
+    """
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real array: {exc}") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    if to_float:
+        a = a.astype(np.float32 if a.dtype == np.float32 else np.float64, copy=False)
+    return a
+
+
 def check_same_length(arrays: dict[str, np.ndarray]) -> int:
     """All arrays have the same number of samples (rows); returns it."""
     lengths = {name: a.shape[0] for name, a in arrays.items()}

@@ -48,7 +48,7 @@ from . import _backend
 from ._compression_report import HEADER_BYTES, INT_BYTES, _fmt
 from ._reference import compressors as _reference
 from ._threads import get_num_threads
-from ._validation import check_positive_int
+from ._validation import as_real_array, check_positive_int
 
 __all__ = [
     "QSGD",
@@ -85,18 +85,12 @@ _TAGS = {"topk": 1, "randk": 2, "qsgd": 3, "powersgd": 4}
 
 def _as_real(x: Any, name: str = "x") -> np.ndarray:
     """A non-empty C-contiguous float32/float64 array (float32 stays, other reals -> float64)."""
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real array: {exc}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    arr = as_real_array(x, name, to_float=True)
     if arr.ndim == 0:
         raise ValueError(f"{name} must be an array of at least 1 dimension, got a scalar")
     if arr.size == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
-    dtype = np.float32 if arr.dtype == np.float32 else np.float64
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return np.ascontiguousarray(arr)
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:

@@ -31,7 +31,7 @@ from . import _backend
 from ._pursuit_direct import mp_direct, omp_direct
 from ._reference import dictionary as _reference
 from ._threads import get_num_threads
-from ._validation import check_choice, check_positive_int
+from ._validation import as_real_array, check_choice, check_positive_int
 
 __all__ = [
     "Dictionary",
@@ -61,19 +61,6 @@ _EXACT_ULPS = 1000.0
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_real(a: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real array: {exc}") from None
-    kind = arr.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-    if kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr
-
-
 def _work_dtype(*arrays: np.ndarray) -> np.dtype[Any]:
     """float32 when every input is float32, else float64."""
     if all(a.dtype == np.float32 for a in arrays):
@@ -88,7 +75,7 @@ def _finite(a: np.ndarray, name: str) -> None:
 
 def _as_signals(x: Any, d: int | None, name: str = "X") -> tuple[np.ndarray, bool]:
     """(n, d) signals and whether a single (d,) signal came."""
-    arr = _as_real(x, name)
+    arr = as_real_array(x, name)
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"{name} must be 1-D (d,) or 2-D (n, d) with one signal per row, "
@@ -107,7 +94,7 @@ def _as_signals(x: Any, d: int | None, name: str = "X") -> tuple[np.ndarray, boo
 
 
 def _as_atoms(dictionary: Any, name: str = "D") -> np.ndarray:
-    arr = _as_real(dictionary, name)
+    arr = as_real_array(dictionary, name)
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D (n_atoms, d) with one atom per row, "
@@ -446,7 +433,7 @@ class Dictionary:
 
     def decode(self, codes: Any) -> np.ndarray:
         """``codes @ atoms``: the reconstruction of encoded signals."""
-        arr = _as_real(codes, "codes")
+        arr = as_real_array(codes, "codes")
         if arr.ndim not in (1, 2) or arr.shape[-1] != len(self):
             raise ValueError(
                 f"codes must have shape (n, {len(self)}) or ({len(self)},) for a dictionary "
@@ -518,7 +505,7 @@ class _Growing:
 def _chunks(activations: Any, batch_size: int) -> Iterator[tuple[np.ndarray, str]]:
     """Batches of at most batch_size rows from an array or an iterable of 2-D chunks."""
     if isinstance(activations, np.ndarray) or not isinstance(activations, Iterable):
-        arr = _as_real(activations, "activations")
+        arr = as_real_array(activations, "activations")
         if arr.ndim != 2:
             raise ValueError(
                 "activations must be 2-D (n, d) with one activation per row, or an iterable "
@@ -529,7 +516,7 @@ def _chunks(activations: Any, batch_size: int) -> Iterator[tuple[np.ndarray, str
         return
     for c, chunk in enumerate(activations):
         name = f"activations chunk {c}"
-        arr = _as_real(chunk, name)
+        arr = as_real_array(chunk, name)
         if arr.ndim != 2:
             raise ValueError(
                 f"{name} must be 2-D (n, d), got a {arr.ndim}-D array of shape {arr.shape}"

@@ -29,7 +29,7 @@ from . import _backend
 from ._compression_report import CompressionReport, metadata_bytes
 from ._reference import lowrank as _reference
 from ._threads import get_num_threads
-from ._validation import check_choice, check_positive_int
+from ._validation import as_real_array, check_choice, check_positive_int
 
 __all__ = [
     "CUR",
@@ -57,27 +57,13 @@ _EXACT_RANK_SHARE = 0.25
 # ---------------------------------------------------------------------------------------------
 
 
-def _float_dtype(a: np.ndarray, name: str) -> np.dtype[Any]:
-    kind = a.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {a.dtype}")
-    if kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
-    return np.dtype(np.float32) if a.dtype == np.float32 else np.dtype(np.float64)
-
-
 def _as_matrix(a: Any, name: str = "A", ndim: int = 2) -> np.ndarray:
     """A finite real float32/float64 array of ``ndim`` dimensions, no empty axis."""
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real array: {exc}") from None
-    dtype = _float_dtype(arr, name)
+    arr = as_real_array(a, name, to_float=True)
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got a {arr.ndim}-D array of shape {arr.shape}")
     if 0 in arr.shape:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
-    arr = arr.astype(dtype, copy=False)
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
     if not np.isfinite(arr).all():
@@ -281,9 +267,7 @@ def _weight_factor(w: Any, size: int, name: str, dtype: np.dtype[Any]) -> np.nda
     its lower Cholesky factor ``L`` (``G = L Lᵀ``)."""
     if w is None:
         return None
-    arr = np.asarray(w)
-    _float_dtype(arr, name)
-    arr = arr.astype(np.float64)
+    arr = as_real_array(w, name).astype(np.float64)
     if arr.ndim == 1:
         if arr.shape[0] != size:
             raise ValueError(f"{name} must have length {size}, got shape {arr.shape}")

@@ -29,7 +29,7 @@ import numpy as np
 from . import _backend
 from ._reference import pvq as _reference
 from ._threads import get_num_threads
-from ._validation import check_positive_int
+from ._validation import as_real_array, check_positive_int
 
 __all__ = [
     "Quantized",
@@ -437,17 +437,13 @@ class Quantized:
 
 
 def _as_real(vectors: Any) -> np.ndarray:
-    try:
-        a = np.asarray(vectors)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"vectors must be a real array: {exc}") from None
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"vectors must hold real numbers, got dtype {a.dtype}")
+    """Finite real vectors, 1-D (N,) or 2-D (m, N), non-empty; float32 stays, other reals ->
+    float64."""
+    a = as_real_array(vectors, "vectors", to_float=True)
     if a.ndim not in (1, 2):
         raise ValueError(f"vectors must be 1-D (N,) or 2-D (m, N), got shape {a.shape}")
     if a.shape[-1] == 0 or a.size == 0:
         raise ValueError(f"vectors is empty: shape {a.shape}")
-    a = a.astype(np.float32 if a.dtype == np.float32 else np.float64, copy=False)
     if not np.isfinite(a).all():
         raise ValueError("vectors contains NaN or inf")
     return a

@@ -165,33 +165,24 @@ inline std::uint64_t avx2(const double* block, std::size_t m, std::size_t d, con
 inline bool cpu_has_avx2() { return simd::active_isa() >= simd::Isa::kAvx2; }
 #endif
 
-// Max-norm distance from q to the nearest point (gap) and to the farthest corner (far) of a box
-// [lo, hi] in d dimensions. A max is exact in any order, so the vector copies return the
-// scalar loop's value bit for bit. (Euclidean bounds stay scalar: a sum's order matters.)
-inline double box_gap_portable(const double* lo, const double* hi, const double* q,
-                               std::size_t d) {
+// Max-norm distance from q to the nearest point (kFar = false: the gap, a lower bound) or to the
+// farthest corner (kFar = true, an upper bound) of a box [lo, hi] in d dimensions:
+// max_j max(lo_j - q_j, q_j - hi_j, 0) or max_j max(hi_j - q_j, q_j - lo_j, 0). A max is exact in
+// any order, so the vector copy returns the scalar loop's value bit for bit. (Euclidean bounds
+// stay scalar: a sum's order matters.)
+template <bool kFar>
+inline double box_portable(const double* lo, const double* hi, const double* q, std::size_t d) {
   double acc = 0.0;
   for (std::size_t j = 0; j < d; ++j) {
-    const double below = lo[j] - q[j], above = q[j] - hi[j];
-    const double g = below > above ? below : above;
-    acc = acc < g ? g : acc;
-  }
-  return acc;
-}
-
-inline double box_far_portable(const double* lo, const double* hi, const double* q,
-                               std::size_t d) {
-  double acc = 0.0;
-  for (std::size_t j = 0; j < d; ++j) {
-    const double up = hi[j] - q[j], down = q[j] - lo[j];
-    const double g = up > down ? up : down;
+    const double a = kFar ? hi[j] - q[j] : lo[j] - q[j];
+    const double b = kFar ? q[j] - lo[j] : q[j] - hi[j];
+    const double g = a > b ? a : b;
     acc = acc < g ? g : acc;
   }
   return acc;
 }
 
 #ifdef INFOKIT_KNN_AVX2
-// kFar = false: max_j max(lo_j - q_j, q_j - hi_j, 0); true: max_j max(hi_j - q_j, q_j - lo_j, 0).
 template <bool kFar>
 __attribute__((target("avx2"))) double box_avx2(const double* lo, const double* hi,
                                                 const double* q, std::size_t d) {
@@ -206,24 +197,25 @@ __attribute__((target("avx2"))) double box_avx2(const double* lo, const double* 
   }
   const __m128d half = _mm_max_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
   double out = _mm_cvtsd_f64(_mm_max_sd(half, _mm_unpackhi_pd(half, half)));
-  const double tail = kFar ? box_far_portable(lo + j, hi + j, q + j, d - j)
-                           : box_gap_portable(lo + j, hi + j, q + j, d - j);
+  const double tail = box_portable<kFar>(lo + j, hi + j, q + j, d - j);
   return out < tail ? tail : out;
 }
 #endif
 
-inline double box_gap(const double* lo, const double* hi, const double* q, std::size_t d) {
+template <bool kFar>
+inline double box_bound(const double* lo, const double* hi, const double* q, std::size_t d) {
 #ifdef INFOKIT_KNN_AVX2
-  if (d >= 4 && cpu_has_avx2()) return box_avx2<false>(lo, hi, q, d);
+  if (d >= 4 && cpu_has_avx2()) return box_avx2<kFar>(lo, hi, q, d);
 #endif
-  return box_gap_portable(lo, hi, q, d);
+  return box_portable<kFar>(lo, hi, q, d);
+}
+
+inline double box_gap(const double* lo, const double* hi, const double* q, std::size_t d) {
+  return box_bound<false>(lo, hi, q, d);
 }
 
 inline double box_far(const double* lo, const double* hi, const double* q, std::size_t d) {
-#ifdef INFOKIT_KNN_AVX2
-  if (d >= 4 && cpu_has_avx2()) return box_avx2<true>(lo, hi, q, d);
-#endif
-  return box_far_portable(lo, hi, q, d);
+  return box_bound<true>(lo, hi, q, d);
 }
 
 // acc[0..m) = reduced distances from q to the leaf's m <= 64 points, except that a value may

@@ -1,0 +1,26 @@
+"""Pieces shared by the cross-entropy test files (test_losses.py, test_losses_soft.py).
+
+Test modules are imported in importlib mode and cannot import each other; tests/conftest.py puts
+this folder on sys.path so that they can import this module by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# Option sets both the hard- and the soft-target tests run against torch.
+OPTION_SETS = [
+    {"smoothing": 0.0, "softcap": None, "z_loss": 0.0, "weight": False},
+    {"smoothing": 0.1, "softcap": 3.0, "z_loss": 1e-2, "weight": True},  # everything at once
+    {"smoothing": 0.2, "softcap": None, "z_loss": 0.0, "weight": True},
+]
+
+
+def assert_rel(actual: Any, expected: np.ndarray, rtol: float = 1e-12) -> None:
+    """Same shape, and every entry within rtol of the largest magnitude in ``expected``."""
+    actual = np.asarray(actual, dtype=np.float64)
+    assert actual.shape == expected.shape
+    scale = max(float(np.max(np.abs(expected))), 1e-300)
+    assert float(np.max(np.abs(actual - expected))) <= rtol * scale
