@@ -296,10 +296,7 @@ class KDTree {
       // Branch-free (the sides q falls on are unpredictable): lo - q > 0 when q < lo,
       // q - hi > 0 when q > hi, both <= 0 inside.
       const double g = std::max(0.0, std::max(lo[j] - q[j], q[j] - hi[j]));
-      if constexpr (M == Metric::chebyshev)
-        acc = std::max(acc, g);
-      else
-        acc += g * g;
+      acc += g * g;  // Euclidean (reduced): Chebyshev returned above
       if ((j & 3) == 3 && acc >= bound) return acc;
     }
     return acc;
@@ -314,10 +311,7 @@ class KDTree {
     double acc = 0.0;
     for (std::size_t j = 0; j < d_; ++j) {
       const double g = std::max(hi[j] - q[j], q[j] - lo[j]);
-      if constexpr (M == Metric::chebyshev)
-        acc = std::max(acc, g);
-      else
-        acc += g * g;
+      acc += g * g;  // Euclidean (reduced): Chebyshev returned above
     }
     return acc;
   }
