@@ -11,6 +11,7 @@ import pytest
 import scipy.optimize
 import scipy.special
 
+import infokit
 from infokit import losses
 
 
@@ -173,6 +174,48 @@ def test_smooth_adversarial_comp_sum_properties() -> None:
         losses.smooth_adversarial_comp_sum_loss(z, za, t, 1.0, nu=-1.0)
     with pytest.raises(ValueError, match=r"adversarial_logits must have the logits' shape"):
         losses.smooth_adversarial_comp_sum_loss(z, za[:, :-1], t, 1.0)
+
+
+def test_smooth_adversarial_comp_sum_input_kinds(backend: str) -> None:
+    z, za, t = _adv_data(2)
+    ref = losses.smooth_adversarial_comp_sum_loss(z, za, t, 1.5, nu=0.8, grad=True)
+    assert ref.grad_logits is not None and ref.grad_adversarial_logits is not None
+    # float32 in: float32 gradients (and per-token losses), close to the float64 values
+    z32, za32 = z.astype(np.float32), za.astype(np.float32)
+    r32 = losses.smooth_adversarial_comp_sum_loss(z32, za32, t, 1.5, nu=0.8, grad=True)
+    assert r32.grad_logits is not None and r32.grad_adversarial_logits is not None
+    assert r32.grad_logits.dtype == r32.grad_adversarial_logits.dtype == np.float32
+    per32 = losses.smooth_adversarial_comp_sum_loss(z32, za32, t, 1.5, nu=0.8, reduction="none")
+    assert isinstance(per32.loss, np.ndarray) and per32.loss.dtype == np.float32
+    np.testing.assert_allclose(r32.loss, ref.loss, rtol=1e-5)
+    np.testing.assert_allclose(r32.grad_logits, ref.grad_logits, rtol=1e-4, atol=1e-6)
+    # read-only and non-contiguous inputs give the same numbers
+    wide = np.zeros((7, 10))
+    wide[:, ::2] = za
+    ro = z.copy()
+    ro.setflags(write=False)
+    same = losses.smooth_adversarial_comp_sum_loss(ro, wide[:, ::2], t, 1.5, nu=0.8, grad=True)
+    assert same.loss == ref.loss
+    np.testing.assert_array_equal(same.grad_adversarial_logits, ref.grad_adversarial_logits)
+    with infokit.threads(1):
+        one = losses.smooth_adversarial_comp_sum_loss(z, za, t, 1.5, nu=0.8, grad=True)
+    with infokit.threads(2):
+        two = losses.smooth_adversarial_comp_sum_loss(z, za, t, 1.5, nu=0.8, grad=True)
+    assert one.loss == two.loss
+    np.testing.assert_array_equal(one.grad_logits, two.grad_logits)
+    # no movement at all (z' = z; a shift z + c would leave rounding noise in the margins, which
+    # the unsquared norm's gradient normalises): the subgradient 0, leaving comp-sum's gradient
+    still = losses.smooth_adversarial_comp_sum_loss(z, z.copy(), t, 1.5, nu=0.8, grad=True)
+    base = losses.comp_sum_loss(z, t, 1.5, grad=True)
+    assert still.grad_adversarial_logits is not None
+    np.testing.assert_array_equal(still.grad_adversarial_logits, np.zeros_like(z))
+    np.testing.assert_allclose(still.grad_logits, base.grad_logits, rtol=1e-14)
+    # every target ignored: "mean" is undefined (as in cross_entropy), "sum" is 0
+    none_valid = np.full(7, -100)
+    with pytest.raises(ValueError, match="all targets equal ignore_index=-100"):
+        losses.smooth_adversarial_comp_sum_loss(z, za, none_valid, 1.0)
+    total = losses.smooth_adversarial_comp_sum_loss(z, za, none_valid, 1.0, reduction="sum")
+    assert total.loss == 0.0
 
 
 # --- ALDR-KL -------------------------------------------------------------------------------------

@@ -341,11 +341,27 @@ def smooth_adversarial_comp_sum_loss(
     -------
     AdversarialLossResult
 
+    Raises
+    ------
+    ValueError
+        For ``nu < 0``, mismatched shapes, non-finite adversarial logits, or every target
+        ignored under ``reduction="mean"``.
+
     Notes
     -----
-    O(N·K) on top of :func:`comp_sum_loss`. Reference: A. Mao, M. Mohri, Y. Zhong (2023),
-    "Cross-Entropy Loss Functions: Theoretical Analysis and Applications", ICML — the smooth
-    adversarial comp-sum losses and the regularised algorithms that minimise them.
+    Why margins and an unsquared 2-norm: a loss that is L-Lipschitz in the margin vector obeys
+    sup_{x'} ℓ(Δ(h(x')), y) <= ℓ(Δ(h(x)), y) + L·sup_{x'} ‖Δ(h(x')) − Δ(h(x))‖₂, so the smooth
+    term with ν >= L upper-bounds the adversarial loss's excess over the clean one; the sup is
+    over the same perturbation set as the adversarial loss.
+
+    O(N·K) on top of :func:`comp_sum_loss`. References: A. Mao, M. Mohri, Y. Zhong (2023),
+    "Cross-Entropy Loss Functions: Theoretical Analysis and Applications", ICML (PMLR 202,
+    arXiv:2304.07288) — the smooth adversarial comp-sum losses (comp-sum "plus a related smooth
+    term") and the regularised algorithms that minimise them; P. Awasthi, A. Mao, M. Mohri,
+    Y. Zhong (2023), "Theoretically Grounded Loss Functions and Algorithms for Adversarial
+    Robustness", AISTATS (PMLR 206) — the same construction for general multi-class losses
+    (PSAL). Only the abstracts could be consulted when this was checked: confirm the term's
+    exact form (norm, margins) against the papers' definition before citing an equation.
     """
     n_u = _losses._real(nu, "nu")
     if n_u < 0.0:
@@ -366,12 +382,18 @@ def smooth_adversarial_comp_sum_loss(
     k = z.shape[-1]
     t = _losses._check_targets(targets, z.shape[:-1], k, int(ignore_index))
     valid = t != ignore_index
+    n_valid = int(valid.sum())
+    if reduction == "mean" and n_valid == 0:
+        # comp_sum_loss ran with "none", so the engine's own check for this case did not fire.
+        raise ValueError(
+            f"all targets equal ignore_index={ignore_index}: the mean loss over no tokens is "
+            "undefined"
+        )
     y = np.where(valid, t, 0)[..., None]
     delta = za.astype(np.float64) - z.astype(np.float64)
     d = np.take_along_axis(delta, y, axis=-1) - delta  # d_k = δ_y − δ_k
     norm = np.sqrt((d * d).sum(-1))
     per_token = np.where(valid, base.loss.astype(np.float64) + n_u * norm, 0.0)
-    n_valid = int(valid.sum())
     scale = 1.0 / n_valid if reduction == "mean" else 1.0
     loss: float | np.ndarray = (
         per_token.astype(z.dtype) if reduction == "none" else float(per_token.sum()) * scale
