@@ -14,6 +14,12 @@
 //
 // The exp: the AVX-512 path uses the table variant for x <= 0 (simd/exp_avx512.hpp, < 2^-51
 // relative), the others exp_fast (< 2^-52); results of different paths agree to about 1e-15.
+// (The AVX-512 path clamps a positive exponent, rounding noise, to -e instead of 0: the same
+// size of error, see exponents_avx512.)
+//
+// Speed (AVX-512, d = 64, one core): the multiply-adds alone would take 4 cycles per entry at
+// 2 FMA instructions per cycle; the fused, software-pipelined tile sum takes about 5.3 (the exp
+// adds about 12 FMA-pipe operations per 8 entries), the former two-phase version 6.2.
 //
 // Columns come packed in panels of kPanel, each stored feature-major (d x kPanel contiguous) and
 // zero-padded; padded columns carry t = +inf, so their entries are exp(-inf) = 0 and every row
