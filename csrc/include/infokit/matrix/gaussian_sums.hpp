@@ -160,6 +160,44 @@ inline double tile_sum(const TileOps& ops, const Prepared& rows, std::size_t i0,
   return total;
 }
 
+// Task a of a cross sum: row block a of px with every column block of py.
+inline double cross_sum_task(const TileOps& ops, const Prepared& px, const Prepared& py,
+                             std::size_t a) {
+  TileScratch scratch(py.width());
+  const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
+  double s = 0.0;
+  for (std::size_t b = 0; b < py.blocks(); ++b) s += tile_sum(ops, px, i0, i1, py, b, scratch);
+  return s;
+}
+
+// Tasks of a self sum: only tiles on and above the block diagonal are computed; task t takes row
+// blocks t and (blocks - 1 - t) so that every task gets about the same number of tiles.
+inline std::size_t self_sum_tasks(const Prepared& px) { return (px.blocks() + 1) / 2; }
+
+inline double self_sum_task(const TileOps& ops, const Prepared& px, std::size_t t) {
+  TileScratch scratch(px.width());
+  const std::size_t nb = px.blocks();
+  double s = 0.0;
+  const std::size_t first = t, second = nb - 1 - first;
+  // The middle block of an odd count is its own partner: visit it once.
+  const std::size_t visits = first == second ? 1 : 2;
+  for (std::size_t v = 0; v < visits; ++v) {
+    const std::size_t a = v == 0 ? first : second;
+    const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
+    s += tile_sum(ops, px, i0, i1, px, a, scratch);
+    for (std::size_t b = a + 1; b < nb; ++b) s += 2.0 * tile_sum(ops, px, i0, i1, px, b, scratch);
+  }
+  return s;
+}
+
+// The sum of partial[begin, end) in index order.
+inline double sum_in_order(const std::vector<double>& partial, std::size_t begin,
+                           std::size_t end) {
+  double total = 0.0;
+  for (std::size_t t = begin; t < end; ++t) total += partial[t];
+  return total;
+}
+
 // sum_{i, j} exp(-gamma ||x_i - y_j||^2) over x (nx x d) and y (ny x d).
 template <class T>
 double gaussian_cross_sum(const T* x, std::size_t nx, const T* y, std::size_t ny, std::size_t d,
@@ -169,51 +207,58 @@ double gaussian_cross_sum(const T* x, std::size_t nx, const T* y, std::size_t ny
   const std::size_t width = block_width(d);
   const Prepared px(x, nx, d, gamma, ops, width);
   const Prepared py(y, ny, d, gamma, ops, width);
-  const std::size_t n_tasks = px.blocks();
-  std::vector<double> partial(n_tasks, 0.0);
+  std::vector<double> partial(px.blocks(), 0.0);
   const int nt = threads_for(nx * ny, n_threads, std::size_t{1} << 16);
-  for_each_task(n_tasks, nt, [&](std::size_t a) {
-    TileScratch scratch(width);
-    const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
-    double s = 0.0;
-    for (std::size_t b = 0; b < py.blocks(); ++b) s += tile_sum(ops, px, i0, i1, py, b, scratch);
-    partial[a] = s;
-  });
-  double total = 0.0;
-  for (double p : partial) total += p;
-  return total;
+  for_each_task(partial.size(), nt,
+                [&](std::size_t a) { partial[a] = cross_sum_task(ops, px, py, a); });
+  return sum_in_order(partial, 0, partial.size());
 }
 
 // sum_{i, j} exp(-gamma ||x_i - x_j||^2) over all ordered pairs of rows of x (n x d), diagonal
-// included. Only tiles on and above the block diagonal are computed; task t takes row blocks t and
-// (blocks - 1 - t) so that every task gets about the same number of tiles.
+// included.
 template <class T>
 double gaussian_self_sum(const T* x, std::size_t n, std::size_t d, double gamma, int n_threads) {
   if (n == 0) return 0.0;
   const TileOps ops = tile_ops();
   const Prepared px(x, n, d, gamma, ops, block_width(d));
-  const std::size_t nb = px.blocks();
-  const std::size_t n_tasks = (nb + 1) / 2;
-  std::vector<double> partial(n_tasks, 0.0);
+  std::vector<double> partial(self_sum_tasks(px), 0.0);
   const int nt = threads_for(n * n / 2, n_threads, std::size_t{1} << 16);
-  for_each_task(n_tasks, nt, [&](std::size_t t) {
-    TileScratch scratch(px.width());
-    double s = 0.0;
-    const std::size_t first = t, second = nb - 1 - first;
-    // The middle block of an odd count is its own partner: visit it once.
-    const std::size_t visits = first == second ? 1 : 2;
-    for (std::size_t v = 0; v < visits; ++v) {
-      const std::size_t a = v == 0 ? first : second;
-      const std::size_t i0 = px.block_start(a), i1 = i0 + px.block_size(a);
-      s += tile_sum(ops, px, i0, i1, px, a, scratch);
-      for (std::size_t b = a + 1; b < nb; ++b)
-        s += 2.0 * tile_sum(ops, px, i0, i1, px, b, scratch);
-    }
-    partial[t] = s;
+  for_each_task(partial.size(), nt,
+                [&](std::size_t t) { partial[t] = self_sum_task(ops, px, t); });
+  return sum_in_order(partial, 0, partial.size());
+}
+
+// The three sums of MMD and the Cauchy-Schwarz divergence.
+struct TwoSampleSums {
+  double xx = 0.0;  // sum_ij k(x_i, x_j)
+  double yy = 0.0;  // sum_ij k(y_i, y_j)
+  double xy = 0.0;  // sum_ij k(x_i, y_j)
+};
+
+// gaussian_self_sum(x), gaussian_self_sum(y) and gaussian_cross_sum(x, y), bit for bit, in one
+// pass: each sample is prepared once (not twice) and the tasks of all three sums share one
+// parallel region, so no thread idles at the end of each of three.
+template <class T>
+TwoSampleSums gaussian_two_sample_sums(const T* x, std::size_t nx, const T* y, std::size_t ny,
+                                       std::size_t d, double gamma, int n_threads) {
+  const TileOps ops = tile_ops();
+  const std::size_t width = block_width(d);
+  const Prepared px(x, nx, d, gamma, ops, width);
+  const Prepared py(y, ny, d, gamma, ops, width);
+  // Tasks [0, tx): self sum of x; [tx, ty): self sum of y; [ty, end): cross sum.
+  const std::size_t tx = self_sum_tasks(px), ty = tx + self_sum_tasks(py);
+  std::vector<double> partial(ty + (ny == 0 ? 0 : px.blocks()), 0.0);
+  const int nt = threads_for(nx * nx / 2 + ny * ny / 2 + nx * ny, n_threads, std::size_t{1} << 16);
+  for_each_task(partial.size(), nt, [&](std::size_t t) {
+    partial[t] = t < tx   ? self_sum_task(ops, px, t)
+                 : t < ty ? self_sum_task(ops, py, t - tx)
+                          : cross_sum_task(ops, px, py, t - ty);
   });
-  double total = 0.0;
-  for (double p : partial) total += p;
-  return total;
+  TwoSampleSums sums;
+  sums.xx = sum_in_order(partial, 0, tx);
+  sums.yy = sum_in_order(partial, tx, ty);
+  sums.xy = sum_in_order(partial, ty, partial.size());
+  return sums;
 }
 
 // The sums of two Gaussian Gram matrices K (of x) and L (of y) over the same n paired samples.
