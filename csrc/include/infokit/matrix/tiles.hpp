@@ -17,9 +17,9 @@
 // (The AVX-512 path clamps a positive exponent, rounding noise, to -e instead of 0: the same
 // size of error, see exponents_avx512.)
 //
-// Speed (AVX-512, d = 64, one core): the multiply-adds alone would take 4 cycles per entry at
-// 2 FMA instructions per cycle; the fused, software-pipelined tile sum takes about 5.3 (the exp
-// adds about 12 FMA-pipe operations per 8 entries), the former two-phase version 6.2.
+// Speed (AVX-512, d = 64, one core): the multiply-adds alone take 4 cycles per entry at 2 FMA
+// instructions per cycle, and the exp adds about 12 FMA-pipe operations per 8 entries; the
+// software-pipelined tile sum measured about 5.3 cycles per entry (the two-phase one 5.9).
 //
 // Columns come packed in panels of kPanel, each stored feature-major (d x kPanel contiguous) and
 // zero-padded; padded columns carry t = +inf, so their entries are exp(-inf) = 0 and every row
@@ -275,9 +275,9 @@ INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE double sum_lanes_avx512(__m512d v
 // The whole tile sum with the 8 x 16 register tile of dots_avx512 and the exp pass fused,
 // software-pipelined: the exponents of one register tile are parked (16 vectors, 1 KiB of L1) and
 // their exps run one every 4 steps of the next register tile's multiply-add loop. Done in two
-// separate phases instead, the exp pass (about 20 dependent operations per vector) leaves both
-// FMA pipes half idle and the out-of-order window is too small to overlap it with the next
-// tile; interleaved, the exps fill the gaps of a loop that is otherwise all FMAs.
+// separate phases instead (as before), the exp pass (chains of about 15 dependent operations
+// per vector) overlapped poorly with the next tile's multiply-adds: measured 7-10% slower on
+// Zen 5 for d from 8 to 128.
 // Missing rows of the last group repeat a real row with s = +inf, so their entries are 0.
 // The order of the additions depends on the shapes only, never on the thread count.
 INFOKIT_SIMD_TARGET_AVX512 inline double tile_sum_avx512(const double* rows, const double* s,
