@@ -118,10 +118,37 @@ def test_public_results_identical_under_threads():
     assert one == two
 
 
+# (600, 300, 64): 3 and 2 column blocks, so self tasks of x and y and cross tasks all present
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n", "m", "d"), [(2, 3, 1), (300, 257, 5), (600, 300, 64)])
+def test_two_sample_sums_are_the_three_sums(dtype, n, m, d):
+    rng = np.random.default_rng(n * m + d)
+    x = rng.normal(size=(n, d)).astype(dtype)
+    y = (rng.normal(size=(m, d)) + 0.2).astype(dtype)
+    g = 0.5 / d
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    expected = (rbf_kernel(x64, gamma=g).sum(), rbf_kernel(y64, gamma=g).sum())
+    expected += (rbf_kernel(x64, y64, gamma=g).sum(),)
+    for mod in (core(), ref):
+        fused = mod.gaussian_two_sample_sums(x, y, g, 2)
+        assert fused == pytest.approx(expected, rel=1e-12)
+        # the fused pass runs the separate kernels' tasks: the same sums bit for bit
+        separate = (
+            mod.gaussian_self_sum(x, g, 1),
+            mod.gaussian_self_sum(y, g, 1),
+            mod.gaussian_cross_sum(x, y, g, 1),
+        )
+        assert fused == separate
+        assert mod.gaussian_two_sample_sums(x, y, g, 1) == fused
+
+
 def test_kernels_reject_bad_shapes():
     mod = core()
     with pytest.raises(ValueError, match="same number of columns"):
         mod.gaussian_cross_sum(np.zeros((3, 2)), np.zeros((3, 3)), 1.0)
+    for m in (core(), ref):
+        with pytest.raises(ValueError, match="same number of columns"):
+            m.gaussian_two_sample_sums(np.zeros((3, 2)), np.zeros((3, 3)), 1.0)
     with pytest.raises(ValueError, match="same number of rows"):
         mod.gaussian_paired_sums(np.zeros((3, 2)), np.zeros((4, 2)), 1.0, 1.0)
     with pytest.raises(ValueError, match="gamma must be finite"):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import cdist
 from sklearn.metrics.pairwise import rbf_kernel
 
 from infokit import _backend, calibration
@@ -148,6 +149,59 @@ def test_matrix_tiles_on_every_isa(isa_cap, isa):
     np.testing.assert_allclose(l_rows, lm.sum(axis=1), rtol=1e-12)
     # identical samples: the diagonal is exactly 1 and the divergence exactly 0
     assert mx.cauchy_schwarz_divergence(x[:100], x[:100], sigma=3.0) == 0.0
+
+
+# Shapes around the AVX-512 tile sum's edges: 8-row register tiles, 16-column panels, the
+# multiply-add loop in steps of 4 with one parked exp per step (d < 64 leaves exps to drain after
+# the loop, d not a multiple of 4 leaves a remainder), and blocks of 256 columns at d = 64.
+TILE_EDGES = [
+    (1, 1, 1),
+    (7, 9, 3),
+    (8, 16, 4),
+    (9, 17, 5),
+    (15, 33, 31),
+    (16, 1, 64),
+    (17, 300, 64),
+    (257, 23, 64),
+    (40, 41, 67),
+    (24, 25, 130),
+]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_matrix_tile_edges_on_every_isa(isa_cap, isa):
+    core.simd_set_isa_cap(isa)
+    rng = np.random.default_rng(100 + isa)
+    for n, m, d in TILE_EDGES:
+        x, y = rng.normal(size=(n, d)), rng.normal(size=(m, d)) + 0.3
+        g = 0.7 / d
+        # direct differences (scipy's cdist), not the GEMM form the tiles use
+        k_xy = np.exp(-g * cdist(x, y, "sqeuclidean"))
+        k_xx = np.exp(-g * cdist(x, x, "sqeuclidean"))
+        assert core.gaussian_cross_sum(x, y, g, 2) == pytest.approx(k_xy.sum(), rel=1e-12)
+        assert core.gaussian_self_sum(x, g, 2) == pytest.approx(k_xx.sum(), rel=1e-12)
+        gram = core.gaussian_gram(x, g, 1)
+        np.testing.assert_allclose(gram, k_xx, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_matrix_tiles_near_and_far_points(isa_cap, isa):
+    core.simd_set_isa_cap(isa)
+    rng = np.random.default_rng(9)
+    base = rng.normal(size=(20, 6)) * 50.0
+    # near-duplicates: exponents within rounding of 0, of either sign in the GEMM form
+    near = np.concatenate([base, base + 1e-9 * rng.normal(size=base.shape)])
+    gram = core.gaussian_gram(near, 1.0, 1)
+    assert (gram <= 1.0).all()
+    assert (np.diag(gram) == 1.0).all()
+    # the GEMM form's exponents are within a few ulp of s_i + s_j (matrix/tiles.hpp)
+    bound = 1e-15 * 2 * float((near * near).sum(axis=1).max())
+    np.testing.assert_allclose(gram, np.exp(-cdist(near, near, "sqeuclidean")), rtol=0, atol=bound)
+    # far apart (exponents far below -745): exactly 0 off the diagonal, for every kernel
+    far = np.arange(30, dtype=np.float64)[:, None] * np.ones((1, 3)) * 100.0
+    assert core.gaussian_self_sum(far, 1.0, 2) == 30.0
+    assert core.gaussian_cross_sum(far, far + 1e4, 1.0, 2) == 0.0
+    np.testing.assert_array_equal(core.gaussian_gram(far, 1.0, 1), np.eye(30))
 
 
 def test_matrix_and_calibration_agree_across_isas(isa_cap):

@@ -147,6 +147,8 @@ def calls() -> list:
         lambda: core.gaussian_cross_sum(points, others, 0.1, n_threads=2),
         lambda: core.gaussian_self_sum(points, 0.1, n_threads=2),
         lambda: core.gaussian_paired_sums(points, points, 0.1, 0.2, n_threads=2),
+        # matrix: the fused two-sample sums (matrix4)
+        lambda: core.gaussian_two_sample_sums(points, others, 0.1, n_threads=2),
         lambda: core.gaussian_gram(points, 0.1, n_threads=2),
         lambda: core.gaussian_matvec(points, vec, 0.1, n_threads=2),
         lambda: infokit.continuous.mutual_information(real_x, real_y),

@@ -54,6 +54,21 @@ double self_sum(const CArray<T>& x, double gamma, int n_threads) {
 }
 
 template <class T>
+py::tuple two_sample_sums(const CArray<T>& x, const CArray<T>& y, double gamma, int n_threads) {
+  const Shape sx = shape_2d(x, "x"), sy = shape_2d(y, "y");
+  if (sx.d != sy.d) throw std::invalid_argument("x and y must have the same number of columns");
+  check_gamma(gamma, "gamma");
+  const T* px = x.data();
+  const T* py_ = y.data();
+  mk::TwoSampleSums s;
+  {
+    py::gil_scoped_release release;
+    s = mk::gaussian_two_sample_sums(px, sx.n, py_, sy.n, sx.d, gamma, n_threads);
+  }
+  return py::make_tuple(s.xx, s.yy, s.xy);
+}
+
+template <class T>
 py::tuple paired_sums(const CArray<T>& x, const CArray<T>& y, double gamma_x, double gamma_y,
                       int n_threads) {
   const Shape sx = shape_2d(x, "x"), sy = shape_2d(y, "y");
@@ -116,6 +131,9 @@ void register_real_type(py::module_& m) {
   m.def("gaussian_self_sum", &self_sum<T>, py::arg("x").noconvert(), py::arg("gamma"),
         py::arg("n_threads") = 1,
         "sum_ij exp(-gamma ||x_i - x_j||^2) over all ordered pairs, diagonal included.");
+  m.def("gaussian_two_sample_sums", &two_sample_sums<T>, py::arg("x").noconvert(),
+        py::arg("y").noconvert(), py::arg("gamma"), py::arg("n_threads") = 1,
+        "(sum K_xx, sum K_yy, sum K_xy) in one pass: the three sums of MMD and CS divergence.");
   m.def("gaussian_paired_sums", &paired_sums<T>, py::arg("x").noconvert(),
         py::arg("y").noconvert(), py::arg("gamma_x"), py::arg("gamma_y"), py::arg("n_threads") = 1,
         "(sum K*L, sum K*K, sum L*L, row sums of K, row sums of L) of two Gaussian Grams.");

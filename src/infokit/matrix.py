@@ -1038,13 +1038,8 @@ def _two_sample_sums(
     """(Σ K_xx, Σ K_yy, Σ K_xy), σ defaulting to the median heuristic on the pooled sample."""
     if sigma is None:
         sigma = _median_bandwidth(np.concatenate([x, y]))
-    g = _gamma(sigma)
-    threads = get_num_threads()
-    return (
-        float(mod.gaussian_self_sum(x, g, n_threads=threads)),
-        float(mod.gaussian_self_sum(y, g, n_threads=threads)),
-        float(mod.gaussian_cross_sum(x, y, g, n_threads=threads)),
-    )
+    sxx, syy, sxy = mod.gaussian_two_sample_sums(x, y, _gamma(sigma), n_threads=get_num_threads())
+    return float(sxx), float(syy), float(sxy)
 
 
 def mmd(

@@ -55,6 +55,19 @@ def gaussian_self_sum(x: np.ndarray, gamma: float, n_threads: int = 1) -> float:
     return float(gaussian_gram(x, gamma).sum())
 
 
+def gaussian_two_sample_sums(
+    x: np.ndarray, y: np.ndarray, gamma: float, n_threads: int = 1
+) -> tuple[float, float, float]:
+    """(sum K_xx, sum K_yy, sum K_xy): the three sums of MMD and the Cauchy–Schwarz divergence."""
+    if x.shape[1] != y.shape[1]:
+        raise ValueError("x and y must have the same number of columns")
+    return (
+        gaussian_self_sum(x, gamma),
+        gaussian_self_sum(y, gamma),
+        gaussian_cross_sum(x, y, gamma),
+    )
+
+
 def gaussian_paired_sums(
     x: np.ndarray, y: np.ndarray, gamma_x: float, gamma_y: float, n_threads: int = 1
 ) -> tuple[float, float, float, F64, F64]:

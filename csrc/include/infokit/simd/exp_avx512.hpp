@@ -23,11 +23,11 @@ INFOKIT_SIMD_NO_TRAPPING_MATH_BEGIN
 
 namespace infokit::simd {
 
-INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE void exp_nonpositive_avx512(__m512d& x) {
+// The core, for x already in [-800, 0] (or NaN): callers clamp (exp_nonpositive_avx512 below;
+// the Gaussian tiles fold the clamp into one vrangepd, matrix/tiles.hpp).
+INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE void exp_clamped_avx512(__m512d& x) {
   using namespace exp_constants;
-  // The masked forms with every lane selected: GCC 12 warns about the undefined pass-through
-  // operand of the unmasked max/roundscale/scalef intrinsics (-Wmaybe-uninitialized).
-  constexpr __mmask8 kAll = 0xFF;
+  constexpr __mmask8 kAll = 0xFF;  // masked scalef: see exp_nonpositive_avx512
   // 2^(j/16), j = 0..15, correctly rounded.
   const __m512d table_lo = _mm512_setr_pd(0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0,
                                           0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
@@ -37,17 +37,16 @@ INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE void exp_nonpositive_avx512(__m51
                                           0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
                                           0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0,
                                           0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0);
-  const __m512d shifter = _mm512_set1_pd(kShifter);
-  // max(-800, x) keeps NaN (the second operand wins when either is NaN) and avoids inf - inf;
-  // e^-800 scales to exactly 0.
-  const __m512d xc = _mm512_mask_max_pd(x, kAll, _mm512_set1_pd(-800.0), x);
-  // t holds k = round(16 x / ln2) in its low mantissa bits: its bit pattern indexes the table
-  // (vpermt2pd reads the low 4 bits, i.e. k mod 16, also for negative k).
-  const __m512d t = _mm512_fmadd_pd(xc, _mm512_set1_pd(16.0 * kLog2e), shifter);
-  const __m512d k = _mm512_sub_pd(t, shifter);
-  // k * (ln2hi / 16) is exact (|k| < 2^15 and ln2hi has 32 significant bits).
-  __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(kLn2Hi / 16.0), xc);
-  r = _mm512_fnmadd_pd(k, _mm512_set1_pd(kLn2Lo / 16.0), r);
+  // A shifter of 1.5 * 2^48 (ulp 1/16) rounds x log2(e) to q = k / 16 with k = round(16 x /
+  // ln2), one rounding of 16 times the same real number, so the same k as shifting 16 x log2(e)
+  // by 1.5 * 2^52; t then holds k in its low mantissa bits, and its bit pattern indexes the
+  // table (vpermt2pd reads the low 4 bits, i.e. k mod 16, also for negative k).
+  const __m512d shifter = _mm512_set1_pd(kShifter / 16.0);
+  const __m512d t = _mm512_fmadd_pd(x, _mm512_set1_pd(kLog2e), shifter);
+  const __m512d q = _mm512_sub_pd(t, shifter);  // k / 16, exact
+  // q * ln2hi = k * (ln2hi / 16) is exact (|k| < 2^15 and ln2hi has 32 significant bits).
+  __m512d r = _mm512_fnmadd_pd(q, _mm512_set1_pd(kLn2Hi), x);
+  r = _mm512_fnmadd_pd(q, _mm512_set1_pd(kLn2Lo), r);
   __m512d p = _mm512_fmadd_pd(r, _mm512_set1_pd(1.0 / 5040.0), _mm512_set1_pd(1.0 / 720.0));
   p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 120.0));
   p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 24.0));
@@ -56,12 +55,19 @@ INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE void exp_nonpositive_avx512(__m51
   p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
   p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
   const __m512d entry = _mm512_permutex2var_pd(table_lo, _mm512_castpd_si512(t), table_hi);
-  // m = floor(k / 16), exact; vscalefpd multiplies by 2^m with correct underflow to 0.
-  const __m512d sixteenth = _mm512_mul_pd(k, _mm512_set1_pd(1.0 / 16.0));
-  const __m512d m = _mm512_mask_roundscale_pd(sixteenth, kAll, sixteenth,
-                                              _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  // vscalefpd multiplies by 2^floor(q) = 2^m (k = 16 m + j), with correct underflow to 0.
   const __m512d scaled = _mm512_mul_pd(p, entry);
-  x = _mm512_mask_scalef_pd(scaled, kAll, scaled, m);
+  x = _mm512_mask_scalef_pd(scaled, kAll, scaled, q);
+}
+
+INFOKIT_SIMD_TARGET_AVX512 INFOKIT_SIMD_INLINE void exp_nonpositive_avx512(__m512d& x) {
+  // The masked forms with every lane selected: GCC 12 warns about the undefined pass-through
+  // operand of the unmasked max/scalef intrinsics (-Wmaybe-uninitialized).
+  constexpr __mmask8 kAll = 0xFF;
+  // max(-800, x) keeps NaN (the second operand wins when either is NaN) and avoids inf - inf;
+  // e^-800 scales to exactly 0.
+  x = _mm512_mask_max_pd(x, kAll, _mm512_set1_pd(-800.0), x);
+  exp_clamped_avx512(x);
 }
 
 }  // namespace infokit::simd
