@@ -152,7 +152,7 @@ def format_section(
             "n = 10^5 to complete (the dense matrices would need 80 GB each there). The kernel",
             "sums work on tiles: the bandwidth is folded into the data (u = x/(σ√2)), a tile of",
             "entries is a register-tiled matrix product 2 u_i·u_j (8 x 16 doubles per AVX-512",
-            "register tile) followed by exp(min(0, 2 u_i·u_j − ‖u_i‖² − ‖u_j‖²)) and the sums,",
+            "register tile) followed by exp(−|‖u_i‖² + ‖u_j‖² − 2 u_i·u_j|) and the sums,",
             "fused and software-pipelined: the exps of one register tile run between the",
             "multiply-adds of the next. Within-sample sums visit only the tiles on and above the",
             "diagonal; MMD and CS get their three sums from one pass (each sample prepared once,",

@@ -71,10 +71,17 @@ def test_transposed_and_strided_operands_pack_alike() -> None:
     rng = np.random.default_rng(1)
     a = rng.standard_normal((37, 70), dtype=np.float32)
     b = rng.standard_normal((70, 53), dtype=np.float32)
-    for a_view in (np.asfortranarray(a), np.repeat(a, 2, axis=1)[:, ::2], a[::-1][::-1]):
+    for a_view in (np.asfortranarray(a), np.repeat(a, 2, axis=1)[:, ::2]):
         assert np.array_equal(core.linalg_pack(a_view, "lhs"), core.linalg_pack(a, "lhs"))
     for b_view in (np.ascontiguousarray(b.T).T, np.repeat(b, 3, axis=0)[::3]):
         assert np.array_equal(core.linalg_pack(b_view, "rhs"), core.linalg_pack(b, "rhs"))
+    for view in (a[::-1], a[:, ::-1], a[::-2, ::-3]):  # negative strides
+        assert np.array_equal(
+            core.linalg_pack(view, "lhs"), core.linalg_pack(np.ascontiguousarray(view), "lhs")
+        )
+        assert np.array_equal(
+            core.linalg_pack(view.T, "rhs"), core.linalg_pack(np.ascontiguousarray(view.T), "rhs")
+        )
     packed = core.linalg_pack(a, "lhs")
     assert packed.shape == (-(-37 // MR), 70, MR)
     assert np.array_equal(packed[0, :, 3], a[3])  # panel 0, lane 3 holds row 3
@@ -89,6 +96,26 @@ def test_accumulate_adds_to_out() -> None:
     out = start.copy()
     core.linalg_gemm_packed(out, core.linalg_pack(a, "lhs"), core.linalg_pack(b, "rhs"), True, 1)
     check_close(out, a, b, extra=start.astype(np.float64))
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("n", [NR + 1, NR + 15, NR + 17, NR + 33, 2 * NR - 1])
+def test_edges_never_write_past_the_output(isa: int, accumulate: bool, n: int) -> None:
+    """``out`` is a view into a wider array full of a sentinel: the columns past n (and the
+    rows below m) must stay untouched, whichever lanes of the last vectors are masked."""
+    rng = np.random.default_rng(n)
+    m, k = MR + 3, 2 * 256 + 5  # ragged rows, and several inner blocks
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    big = np.full((m + 2, n + 64), 7.5, dtype=np.float32)
+    start = rng.standard_normal((m, n), dtype=np.float32)
+    out = big[:m, :n]
+    out[...] = start
+    core.linalg_gemm_packed(
+        out, core.linalg_pack(a, "lhs"), core.linalg_pack(b, "rhs"), accumulate, 2
+    )
+    check_close(out, a, b, extra=start.astype(np.float64) if accumulate else None)
+    assert (big[:, n:] == 7.5).all() and (big[m:] == 7.5).all()
 
 
 def test_row_panels_and_inner_ranges_of_one_packing() -> None:
@@ -159,8 +186,14 @@ def test_bad_buffers_are_refused() -> None:
     b = np.ones((6, 7), np.float32)
     pa, pb = core.linalg_pack(a, "lhs"), core.linalg_pack(b, "rhs")
     out = np.empty((10, 7), np.float32)
-    with pytest.raises(ValueError, match="x must be a float32 array"):
+    with pytest.raises(TypeError, match="x must be a float32 array"):
         core.linalg_pack(a.astype(np.float64), "lhs")
+    with pytest.raises(TypeError, match="out must be a float32 array"):
+        core.linalg_pack(a, "lhs", out=np.empty(pa.shape))
+    with pytest.raises(ValueError, match="x must be aligned to float32"):
+        core.linalg_pack(
+            np.frombuffer(bytes(4 * 61), np.float32, 60, offset=1).reshape(10, 6), "lhs"
+        )
     with pytest.raises(ValueError, match="side must be 'lhs' or 'rhs'"):
         core.linalg_pack(a, "left")
     with pytest.raises(ValueError, match="a must be packed into 3 panels here, got 1"):
@@ -179,3 +212,20 @@ def test_bad_buffers_are_refused() -> None:
         core.linalg_gemm_packed(frozen, pa, pb, False, 1)
     with pytest.raises(ValueError, match="out must be packed with inner size 6"):
         core.linalg_pack(a, "lhs", out=np.empty((2, 5, MR), np.float32))
+    with pytest.raises(ValueError, match="out must be writeable"):
+        frozen_pack = pa.copy()
+        frozen_pack.flags.writeable = False
+        core.linalg_pack(a, "lhs", out=frozen_pack)
+    with pytest.raises(ValueError, match="a must be made of non-overlapping panels"):
+        core.linalg_gemm_packed(out, pa[::-1], pb, False, 1)
+    glued = np.lib.stride_tricks.as_strided(pa, strides=(0, *pa.strides[1:]))
+    with pytest.raises(ValueError, match="a must be made of non-overlapping panels"):
+        core.linalg_gemm_packed(out, glued, pb, False, 1)
+    with pytest.raises(ValueError, match="out must be made of non-overlapping rows"):
+        core.linalg_gemm_packed(
+            np.lib.stride_tricks.as_strided(out, strides=(4, 4)), pa, pb, False, 1
+        )
+    with pytest.raises(ValueError, match="out must be separate from a"):
+        core.linalg_gemm_packed(pa.reshape(-1)[:70].reshape(10, 7), pa, pb, False, 1)
+    with pytest.raises(ValueError, match="out must be separate from x"):
+        core.linalg_pack(pa[0].T, "lhs", out=pa[:1])

@@ -384,6 +384,21 @@ def test_same_results_on_one_and_two_threads(backend: str, small_tiles: None) ->
     np.testing.assert_array_equal(z_one.grad_logits, z_two.grad_logits)
 
 
+@pytest.mark.parametrize("strategy", ["vocab", "tokens"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_tokens(backend: str, strategy: str, dtype: Any) -> None:
+    """N = 0: sums are 0 and the gradients empty (or zero for the classifier), on every route."""
+    e, c = np.zeros((0, 5), dtype=dtype), np.ones((7, 5), dtype=dtype)
+    targets = np.zeros(0, dtype=np.int64)
+    for reduction in ("sum", "none"):
+        got = losses.linear_cross_entropy(
+            e, c, targets, grad=True, strategy=strategy, reduction=reduction
+        )
+        assert got.grad_embeddings is not None and got.grad_embeddings.shape == (0, 5)
+        assert got.grad_classifier is not None and not got.grad_classifier.any()
+        assert np.asarray(got.loss).sum() == 0.0
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 

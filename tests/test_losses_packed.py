@@ -107,13 +107,20 @@ def test_it_is_the_route_taken(monkeypatch: pytest.MonkeyPatch, small_tiles: Non
     assert_rel(packed.grad_classifier, np.float64(blas.grad_classifier), rtol=3e-6)
 
 
-def test_same_bits_on_one_and_two_threads(packed_on: None, small_tiles: None) -> None:
-    p = _problem(seed=12, n=70, v=90)
-    kw: dict[str, Any] = {"bias": p["bias"], "label_smoothing": 0.1, "grad": True}
+@pytest.mark.parametrize("v", [90, 16])  # two groups of tiles; one group (its products threaded)
+def test_same_bits_on_one_and_two_threads(packed_on: None, small_tiles: None, v: int) -> None:
+    p = _problem(seed=12, n=70, v=v, d=150)
+    kw: dict[str, Any] = {
+        "bias": p["bias"],
+        "label_smoothing": 0.1,
+        "grad": True,
+        "strategy": "vocab",
+    }
     with infokit.threads(1):
         one = losses.linear_cross_entropy(p["e"], p["c"], p["targets"], **kw)
     with infokit.threads(2):
         two = losses.linear_cross_entropy(p["e"], p["c"], p["targets"], **kw)
+    assert one.strategy == two.strategy == "vocab"
     assert one.loss == two.loss
     for field in ("grad_embeddings", "grad_classifier", "grad_bias", "lse"):
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
@@ -137,17 +144,19 @@ def test_filtering_skips_tiles_and_reports_them(packed_on: None, small_tiles: No
     np.testing.assert_allclose(filtered.grad_embeddings, exact.grad_embeddings, atol=1e-5)
 
 
-def test_ignored_rows_only(packed_on: None, small_tiles: None) -> None:
-    """Blocks whose tokens are all ignored add nothing (and are never multiplied)."""
+@pytest.mark.parametrize("ignored", [slice(0, 24), slice(8, 16)])
+def test_ignored_rows_only(packed_on: None, small_tiles: None, ignored: slice) -> None:
+    """Tiles whose tokens are all ignored add nothing (and are never multiplied): a whole block
+    of 24 tokens (GRAD_T_ENTRIES / VOCAB_TILE), or one 8-token tile inside a kept block, whose
+    rows of the packed transposed gradient must then be zeros, not stale values."""
     p = _problem(seed=13, n=40)
     targets = p["targets"].copy()
-    targets[:24] = -100  # the first block of 24 tokens (GRAD_T_ENTRIES / VOCAB_TILE) is ignored
-    got = losses.linear_cross_entropy(p["e"], p["c"], targets, grad=True, reduction="sum")
-    want = losses.linear_cross_entropy(
-        _as64(p["e"]), _as64(p["c"]), targets, grad=True, reduction="sum"
-    )
+    targets[ignored] = -100
+    kw: dict[str, Any] = {"grad": True, "reduction": "sum", "strategy": "vocab"}
+    got = losses.linear_cross_entropy(p["e"], p["c"], targets, **kw)
+    want = losses.linear_cross_entropy(_as64(p["e"]), _as64(p["c"]), targets, **kw)
     assert got.grad_embeddings is not None
-    assert not got.grad_embeddings[:24].any()
+    assert not got.grad_embeddings[ignored].any()
     assert_rel(got.grad_classifier, np.float64(want.grad_classifier), rtol=3e-6)
     assert_rel(got.grad_embeddings, np.float64(want.grad_embeddings), rtol=3e-6)
 
@@ -164,3 +173,34 @@ def test_float32_within_1e6_of_float64_at_v_131072(packed_on: None) -> None:
     want = losses.linear_cross_entropy(_as64(e), _as64(c), targets, grad=True, strategy="vocab")
     assert abs(got.loss - want.loss) <= 1e-6 * abs(want.loss)
     assert_rel(got.grad_classifier, np.float64(want.grad_classifier), rtol=1e-6)
+
+
+@pytest.mark.parametrize("isa", [0, 2])
+def test_portable_micro_kernel_route(packed_on: None, small_tiles: None, isa: int) -> None:
+    """The packed route on the portable micro-kernel (what a CPU without AVX-512 would run if
+    forced) and on the CPU's best, both against float64."""
+    p = _problem(seed=15, n=30, v=50, d=60)
+    core.simd_set_isa_cap(min(isa, core.simd_cpu_isa()))
+    try:
+        got = losses.linear_cross_entropy(p["e"], p["c"], p["targets"], grad=True, strategy="vocab")
+    finally:
+        core.simd_set_isa_cap(2)
+    want = losses.linear_cross_entropy(
+        _as64(p["e"]), _as64(p["c"]), p["targets"], grad=True, strategy="vocab"
+    )
+    assert_rel(got.loss, np.float64(want.loss), rtol=3e-6)
+    assert_rel(got.grad_classifier, np.float64(want.grad_classifier), rtol=3e-6)
+
+
+def test_auto_strategy_follows_the_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "auto" with gradients takes "vocab" on the packed route and "tokens" on BLAS; without
+    gradients always "vocab"."""
+    p = _problem(seed=16)
+    e, c, t = p["e"], p["c"], p["targets"]
+    monkeypatch.setattr(_losses_packed, "FORCE", True)
+    assert losses.linear_cross_entropy(e, c, t, grad=True).strategy == "vocab"
+    assert losses.linear_cross_entropy(_as64(e), _as64(c), t, grad=True).strategy == "tokens"
+    assert losses.linear_cross_entropy(e, c, t, grad=True, backend="numpy").strategy == "tokens"
+    monkeypatch.setattr(_losses_packed, "FORCE", False)
+    assert losses.linear_cross_entropy(e, c, t, grad=True).strategy == "tokens"
+    assert losses.linear_cross_entropy(e, c, t).strategy == "vocab"

@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
@@ -20,8 +22,32 @@ void fail(const std::string& name, const std::string& what) {
 }
 
 void require_float32(const py::array& a, const char* name, py::ssize_t ndim) {
-  if (!py::isinstance<py::array_t<float>>(a)) fail(name, "a float32 array");
+  if (!py::isinstance<py::array_t<float>>(a))
+    throw py::type_error(std::string(name) + " must be a float32 array");
   if (a.ndim() != ndim) fail(name, std::to_string(ndim) + "-D");
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(float) != 0)
+    fail(name, "aligned to float32 (its data starts at an odd byte offset)");
+}
+
+// [first, last) bytes an array's elements span (empty for an empty array).
+std::pair<std::uintptr_t, std::uintptr_t> extent(const py::array& a) {
+  auto lo = reinterpret_cast<std::uintptr_t>(a.data()), hi = lo;
+  if (a.size() == 0) return {lo, lo};
+  for (py::ssize_t axis = 0; axis < a.ndim(); ++axis) {
+    const py::ssize_t span = (a.shape(axis) - 1) * a.strides(axis);
+    if (span < 0)
+      lo -= static_cast<std::uintptr_t>(-span);
+    else
+      hi += static_cast<std::uintptr_t>(span);
+  }
+  return {lo, hi + static_cast<std::uintptr_t>(a.itemsize())};
+}
+
+// The kernels write `out` while reading `in` (from several threads): they must not overlap.
+void require_apart(const py::array& out, const py::array& in, const char* in_name) {
+  const auto [a0, a1] = extent(out);
+  const auto [b0, b1] = extent(in);
+  if (a0 < b1 && b0 < a1) fail("out", std::string("separate from ") + in_name + " (they overlap)");
 }
 
 // Stride of axis `axis` in elements (numpy strides are bytes; float32 views always divide).
@@ -71,6 +97,7 @@ py::array pack(const py::array& x, const std::string& side, const py::object& ou
   if (target.k != k)
     fail("out", "packed with inner size " + std::to_string(k) + ", got " + std::to_string(target.k));
   if (!dst.writeable()) fail("out", "writeable");
+  require_apart(dst, x, "x");
   const auto s_outer = stride_of(x, outer_axis, "x"), s_inner = stride_of(x, inner_axis, "x");
   const float* px = static_cast<const float*>(x.data());
   float* po = static_cast<float*>(dst.mutable_data());
@@ -93,6 +120,8 @@ void gemm_packed(py::array out, const py::array& a, const py::array& b, bool acc
   if (ldc < static_cast<std::ptrdiff_t>(n)) fail("out", "made of non-overlapping rows");
   const la::Packed pa = packed_of(a, "a", la::kMr, la::panels(m, la::kMr));
   const la::Packed pb = packed_of(b, "b", la::kNr, la::panels(n, la::kNr));
+  require_apart(out, a, "a");
+  require_apart(out, b, "b");
   if (pa.k != pb.k)
     fail("b", "packed with the same inner size as a (" + std::to_string(pa.k) + "), got " +
                   std::to_string(pb.k));

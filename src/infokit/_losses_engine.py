@@ -1,5 +1,6 @@
 """The cross-entropy engine behind :mod:`infokit.losses`: validated arrays in, tiles through BLAS
-and the fused epilogue, per-token statistics and gradients out.
+(or, for float32 on AVX-512 CPUs, infokit's packed kernel: _losses_packed) and the fused
+epilogue, per-token statistics and gradients out.
 
 Nothing here validates user input (``losses.py`` does); shapes and dtypes are trusted.
 
@@ -40,10 +41,11 @@ from ._threads import get_num_threads
 
 MAX, SUM, SHIFTED_SUM, WEIGHTED_SUM, TARGET = range(5)
 
-# "vocab" strategy. The forward's tiles are small (256 × 1024 = 1 MiB in float32) so that the
-# epilogue reads them from cache right after the GEMM wrote them; the backward's are a whole
-# column block of up to 4096 tokens, so that dC_blk = Gᵀ·E is one GEMM with a long inner
-# dimension, written once rather than accumulated tile by tile.
+# "vocab" strategy through BLAS (the packed route has its own block sizes, in _losses_packed;
+# it reads VOCAB_TILE and GROUPS from here). The forward's tiles are small (256 × 1024 = 1 MiB
+# in float32) so that the epilogue reads them from cache right after the GEMM wrote them; the
+# backward's are a whole column block of up to 4096 tokens, so that dC_blk = Gᵀ·E is one GEMM
+# with a long inner dimension, written once rather than accumulated tile by tile.
 TILE_ENTRIES = 1 << 18  # entries of one forward tile
 BACKWARD_TILE_ENTRIES = 1 << 22  # entries of one backward tile (16 MiB in float32)
 VOCAB_TILE = 1024  # vocabulary columns per tile
@@ -199,8 +201,8 @@ def coefficients(
 
 # --- GEMMs and threads ---------------------------------------------------------------------------
 #
-# The "vocab" strategy's GEMMs go through np.matmul, which releases the GIL for the whole call
-# (scipy's f2py gemm wrapper mostly does not, which would serialise the two groups below); sums
+# The "vocab" strategy's BLAS route multiplies through np.matmul, which releases the GIL for the
+# whole call (scipy's f2py gemm wrapper mostly does not, which would serialise the two groups); sums
 # over tiles go through small reused products. The "tokens" strategy's go through scipy's gemm
 # (gemm_into), which accumulates the V×D classifier gradient in place.
 #
@@ -342,6 +344,8 @@ class LinearGrads:
 
 
 def _blocks(n: int, size: int) -> list[tuple[int, int]]:
+    """[0, n) cut into consecutive blocks of ``size`` (none when n = 0)."""
+    size = max(1, size)  # sizes derived from n are 0 when there are no tokens
     return [(b, min(n, b + size)) for b in range(0, n, size)]
 
 
@@ -370,8 +374,8 @@ def merge_state(into: np.ndarray, other: np.ndarray) -> None:
 
 def auto_strategy(e: np.ndarray, grad: bool, backend: str) -> str:
     """What strategy="auto" runs: "tokens" when the gradient is wanted and the tiles go through
-    BLAS (its three GEMMs beat "vocab"'s four), else "vocab" (least memory; on the packed route
-    its four products beat three BLAS GEMMs: benchmarks/RESULTS.md)."""
+    BLAS (its three GEMMs beat "vocab"'s four), else "vocab" (on the packed route its four
+    products beat three BLAS GEMMs: benchmarks/RESULTS.md, issue 4's section)."""
     return "tokens" if grad and _packed_route(e, backend) is None else "vocab"
 
 
@@ -386,7 +390,8 @@ def _packed_route(e: np.ndarray, backend: str) -> tuple[ModuleType, ModuleType] 
 def vocab_forward(
     e: np.ndarray, c: np.ndarray, bias: np.ndarray | None, opts: Options, backend: str
 ) -> RowStats:
-    """Online log-sum-exp over vocabulary tiles: O(n + tile) memory, one GEMM's worth of work.
+    """Online log-sum-exp over vocabulary tiles: one GEMM's worth of work, O(n + tile) memory
+    through BLAS (the packed route also holds the packed embeddings, n·D floats).
 
     The tiles are split into groups: by token blocks (disjoint rows of the state) when there are
     enough of them, else by vocabulary blocks, each group with its own state, merged in order.

@@ -4,10 +4,11 @@ micro-kernel runs (``csrc/include/infokit/linalg/gemm.hpp``).
 Same tiles, states and epilogue as :mod:`infokit._losses_engine`; what changes is how tiles are
 multiplied. Each operand is packed once into the micro-kernel's layout and reused: the embeddings
 for every vocabulary tile, each classifier tile for every block of tokens, and the gradient tile
-for both of its products. Logits and gradients are made ``ROWS`` tokens at a time, so the epilogue
+for both of its products. Logits and gradients are made about ``ROWS`` × VOCAB_TILE at a time
+(``ROWS`` tokens at full tile width; more tokens when the vocabulary is narrower), so the epilogue
 reads them from L2 right after the product wrote them. The dC product runs over a long block of
-tokens (``GRAD_T_ENTRIES``) packed as it is made, so that the classifier gradient is written once
-per block rather than once per ``ROWS`` tokens.
+tokens (about ``GRAD_T_ENTRIES`` / tile width) packed as it is made, so that the classifier
+gradient is written once per block rather than once per ``ROWS`` tokens.
 
 Why not numpy's BLAS here: the OpenBLAS numpy and scipy ship runs its AVX2 kernels on AVX-512
 CPUs it does not know by name (AMD Zen 5 among them), at half their FMA throughput, and re-packs
@@ -25,7 +26,7 @@ import numpy as np
 from . import _backend
 from . import _losses_engine as eng
 
-ROWS = 128  # tokens per product + epilogue block: a 128 × 1024 float32 tile is 512 KiB (L2)
+ROWS = 128  # tokens per product + epilogue block at full tile width (128 × 1024 float32: L2)
 GRAD_T_ENTRIES = 1 << 20  # entries of the packed transposed gradient block (4 MiB in float32)
 FORCE: bool | None = None  # tests: True/False force this route on or off where it can run
 
@@ -106,7 +107,8 @@ def vocab_backward(
     are remade ROWS tokens at a time and turned into the gradient G, which goes at once into
     dE_rows += G·C_tile and is packed transposed for dC_tile += Gᵀ·E_block, made once per block.
     Groups of tiles as in the forward, each with its own copy of dE, added in group order.
-    ``filter_eps`` skips a ROWS × vb tile whose largest |gradient| is below it (both products)."""
+    ``filter_eps`` skips a (rows × vb) tile whose largest |gradient| is below it (both
+    products)."""
     mr, _ = k.linalg_panel_widths()
     (n, d), v = e.shape, c.shape[0]
     vb = min(v, eng.VOCAB_TILE)
@@ -120,7 +122,7 @@ def vocab_backward(
     dbias = np.zeros(v) if bias is not None else None
     groups = eng._split(eng._blocks(v, vb), eng.GROUPS)
     partial_de = [de] + [np.zeros_like(e) for _ in groups[1:]]
-    counts = [[0, 0] for _ in groups]  # (tiles, skipped) per group: a tile is ROWS tokens × vb
+    counts = [[0, 0] for _ in groups]  # (tiles, skipped) per group: a tile is rows × vb
 
     def task(g: int, nt: int) -> None:
         buffer = np.empty(rows * vb, dtype=np.float32)

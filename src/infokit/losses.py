@@ -546,13 +546,14 @@ def linear_cross_entropy(
         torch's ``weight``: rescales each class, in the NLL and the smoothing term alike.
     strategy : {"auto", "vocab", "tokens"}
         "vocab": vocabulary tiles with an online log-sum-exp (Cut Cross-Entropy); extra memory
-        O(N + tile); the backward recomputes each tile (about four GEMMs forward + backward).
+        O(N + tile) beside copies of the embeddings' size (see Notes); the backward recomputes
+        each tile (about four GEMMs forward + backward).
         "tokens": token chunks against the whole vocabulary (Liger); the gradient is made in the
         forward while the chunk's logits are in memory (three GEMMs, extra memory O(chunk·V),
         chunks of at least 256 tokens, so about 190 MiB at V = 131072 in float32).
         "auto": "vocab", except "tokens" when ``grad=True`` and the tiles go through BLAS
-        (float64, or a CPU without AVX-512): the fastest of the two in each case, measured in
-        benchmarks/RESULTS.md.
+        (float64, a CPU without AVX-512, the numpy backend or no compiled kernels): the faster
+        of the two in each case (benchmarks/RESULTS.md, issue 4's section).
     grad : bool
         Also return the gradients with respect to embeddings, classifier and bias.
     return_entropy : bool
@@ -560,7 +561,9 @@ def linear_cross_entropy(
         more accumulator, no extra pass.
     filter_eps : float, optional
         Opt-in gradient filtering (P10): skip the two gradient GEMMs of a tile whose gradient
-        entries are all below ``filter_eps`` in magnitude. Off by default (exact).
+        entries are all below ``filter_eps`` in magnitude. Off by default (exact). Tiles are
+        1024 classes by up to 4096 tokens through BLAS and by 128 tokens on the packed route
+        (Notes), so what is skipped, and ``filtered_fraction``, depend on the route.
     backend : {"auto", "cpp", "numpy"}
 
     Returns
@@ -577,10 +580,13 @@ def linear_cross_entropy(
     on two threads, each with its own BLAS calls and epilogue; results do not depend on the
     thread count. float32 inputs run float32 GEMMs with float64 accumulation of every per-token
     sum. On CPUs with AVX-512, float32 "vocab" tiles are multiplied by infokit's own packed
-    kernel instead of BLAS (each operand packed once and reused; 128-token tiles; extra memory
-    about 4·N·D floats for the packed embeddings and the second thread's gradient copy, plus
-    about 30 MiB), because the OpenBLAS numpy ships runs only its AVX2 kernels on AVX-512 CPUs it
-    does not know by name.
+    kernel instead of BLAS (the packed route: each operand packed once and reused, logits and
+    gradients made about 128 × 1024 at a time), because the OpenBLAS numpy ships runs only its
+    AVX2 kernels on AVX-512 CPUs it does not know by name. Its extra memory: the embeddings
+    packed twice and the second group's copy of their gradient (3·N·D floats with D rounded up
+    to a multiple of 48) plus per-thread buffers of about 5 MiB + 8 KiB·D (forward: N·D floats
+    plus one packed classifier tile per thread). Measured at N = 4096, D = 1024: 26 MiB
+    forward, 75 MiB forward + backward beyond the gradients.
     """
     prep = _prepare_linear(
         embeddings, classifier, targets, bias, ignore_index, reduction, shift, softcap,

@@ -35,7 +35,7 @@ namespace infokit::linalg {
 
 inline constexpr std::size_t kMr = 8;    // rows of A per panel = rows of a micro-tile
 inline constexpr std::size_t kNr = 48;   // columns of B per panel = columns of a micro-tile
-inline constexpr std::size_t kKc = 256;  // inner block: a B micro-panel (kKc × kNr) stays in L1
+inline constexpr std::size_t kKc = 128;  // inner block: a B micro-panel (kKc × kNr: 24 KiB) fits L1
 inline constexpr std::size_t kMc = 128;  // rows of A per block: the block's panels stay in L2
 
 inline std::size_t panels(std::size_t outer, std::size_t width) { return (outer + width - 1) / width; }

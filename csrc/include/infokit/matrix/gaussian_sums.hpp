@@ -59,8 +59,10 @@ class DoubleBuffer {
     if (!data_) data_.reset(static_cast<double*>(std::malloc(bytes)));
     if (!data_) throw std::bad_alloc();
   }
-  double* get() const { return data_.get(); }
-  double& operator[](std::size_t i) const { return data_.get()[i]; }
+  double* get() { return data_.get(); }
+  const double* get() const { return data_.get(); }
+  double& operator[](std::size_t i) { return data_.get()[i]; }
+  double operator[](std::size_t i) const { return data_.get()[i]; }
 
  private:
   struct Free {

@@ -18,8 +18,9 @@
 // size of error, see exponents_avx512.)
 //
 // Speed (AVX-512, d = 64, one core): the multiply-adds alone take 4 cycles per entry at 2 FMA
-// instructions per cycle, and the exp adds about 12 FMA-pipe operations per 8 entries; the
-// software-pipelined tile sum measured about 5.3 cycles per entry (the two-phase one 5.9).
+// instructions per cycle, and the exp adds about 12 FMA-pipe operations per 8 entries; one
+// thread ran MMD's three sums at n = 2·10^4 in 0.99 s CPU with this software-pipelined tile sum
+// against 1.07 s with the two-phase one (benchmarks/RESULTS.md, matrix section).
 //
 // Columns come packed in panels of kPanel, each stored feature-major (d x kPanel contiguous) and
 // zero-padded; padded columns carry t = +inf, so their entries are exp(-inf) = 0 and every row
