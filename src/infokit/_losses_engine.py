@@ -199,6 +199,49 @@ def coefficients(
     return coef
 
 
+def tile_stats(
+    k: ModuleType,
+    z: np.ndarray,
+    v0: int,
+    r0: int,
+    opts: Options,
+    bias: np.ndarray | None,
+    write: bool,
+    state: np.ndarray,
+    n_threads: int,
+) -> None:
+    """Fold the logits tile ``z`` (tokens r0 .. r0 + len(z), classes v0 ..) into ``state`` (the
+    running state of those tokens); ``write`` leaves the softcapped logits in ``z``."""
+    r1 = r0 + z.shape[0]
+    k.losses_row_stats(
+        z, v0, opts.targets[r0:r1], bias, opts.class_weight, opts.softcap, write, state,
+        n_threads, soft=opts.soft_rows(r0, r1),
+    )  # fmt: skip
+
+
+def tile_grad(
+    k: ModuleType,
+    z: np.ndarray,
+    v0: int,
+    r0: int,
+    opts: Options,
+    bias: np.ndarray | None,
+    transformed: bool,
+    lse: np.ndarray,
+    coef: np.ndarray,
+    dbias: np.ndarray | None,
+    n_threads: int,
+) -> float:
+    """Overwrite the logits tile ``z`` (as in tile_stats) with the loss gradient, given those
+    tokens' ``lse`` and ``coef``; adds into ``dbias``; returns the largest |gradient|."""
+    r1 = r0 + z.shape[0]
+    largest = k.losses_softmax_grad(
+        z, v0, opts.targets[r0:r1], bias, opts.class_weight, opts.softcap, transformed, lse, coef,
+        dbias, n_threads, soft=opts.soft_rows(r0, r1),
+    )  # fmt: skip
+    return float(largest)
+
+
 # --- GEMMs and threads ---------------------------------------------------------------------------
 #
 # The "vocab" strategy's BLAS route multiplies through np.matmul, which releases the GIL for the
@@ -293,33 +336,14 @@ def from_logits(
     n_threads = get_num_threads()
     state = new_state(logits.shape[0])
     if not grad:
-        k.losses_row_stats(
-            logits, 0, opts.targets, None, opts.class_weight, opts.softcap, False, state, n_threads,
-            soft=opts.soft,
-        )  # fmt: skip
+        tile_stats(k, logits, 0, 0, opts, None, False, state, n_threads)
         return finish(state, opts), None
     g = np.array(logits, order="C", copy=True)
-    k.losses_row_stats(
-        g, 0, opts.targets, None, opts.class_weight, opts.softcap, True, state, n_threads,
-        soft=opts.soft,
-    )  # fmt: skip
+    tile_stats(k, g, 0, 0, opts, None, True, state, n_threads)
     stats = finish(state, opts)
     check_finite(stats.lse)
     coef = coefficients(stats.lse, opts, grad_output)
-    k.losses_softmax_grad(
-        g,
-        0,
-        opts.targets,
-        None,
-        opts.class_weight,
-        opts.softcap,
-        True,
-        stats.lse,
-        coef,
-        None,
-        n_threads,
-        soft=opts.soft,
-    )
+    tile_grad(k, g, 0, 0, opts, None, True, stats.lse, coef, None, n_threads)
     return stats, g
 
 
@@ -413,18 +437,7 @@ def vocab_forward(
             for r0, r1 in rows:
                 z = _tile(buffer, r1 - r0, v1 - v0)
                 np.matmul(e[r0:r1], c[v0:v1].T, out=z)
-                k.losses_row_stats(
-                    z,
-                    v0,
-                    opts.targets[r0:r1],
-                    bias,
-                    opts.class_weight,
-                    opts.softcap,
-                    False,
-                    state[r0:r1],
-                    nt,
-                    soft=opts.soft_rows(r0, r1),
-                )
+                tile_stats(k, z, v0, r0, opts, bias, False, state[r0:r1], nt)
 
     state = new_state(n)
     if len(row_blocks) >= GROUPS or len(vocab_blocks) < 2:
@@ -487,19 +500,8 @@ def vocab_backward(
                     continue
                 z = _tile(buffer, r1 - r0, v1 - v0)
                 np.matmul(e[r0:r1], c[v0:v1].T, out=z)
-                largest = k.losses_softmax_grad(
-                    z,
-                    v0,
-                    opts.targets[r0:r1],
-                    bias,
-                    opts.class_weight,
-                    opts.softcap,
-                    False,
-                    lse[r0:r1],
-                    coef[r0:r1],
-                    dbias,
-                    n_threads,
-                    soft=opts.soft_rows(r0, r1),
+                largest = tile_grad(
+                    k, z, v0, r0, opts, bias, False, lse[r0:r1], coef[r0:r1], dbias, n_threads
                 )
                 if filter_eps is not None and largest < filter_eps:
                     counts[g][1] += 1
@@ -557,18 +559,7 @@ def tokens_forward_backward(
     for r0, r1 in _blocks(n, chunk):
         z = _tile(buffer, r1 - r0, v)
         gemm_into(z, e[r0:r1], c.T, 0.0)
-        k.losses_row_stats(
-            z,
-            0,
-            opts.targets[r0:r1],
-            bias,
-            opts.class_weight,
-            opts.softcap,
-            grad,
-            state[r0:r1],
-            n_threads,
-            soft=opts.soft_rows(r0, r1),
-        )
+        tile_stats(k, z, 0, r0, opts, bias, grad, state[r0:r1], n_threads)
         if not grad:
             continue
         assert de is not None and dc is not None
@@ -576,20 +567,7 @@ def tokens_forward_backward(
         check_finite(part.lse)
         chunks += 1
         coef = coefficients(part.lse, opts, 1.0, r0)
-        largest = k.losses_softmax_grad(
-            z,
-            0,
-            opts.targets[r0:r1],
-            bias,
-            opts.class_weight,
-            opts.softcap,
-            True,
-            part.lse,
-            coef,
-            dbias,
-            n_threads,
-            soft=opts.soft_rows(r0, r1),
-        )
+        largest = tile_grad(k, z, 0, r0, opts, bias, True, part.lse, coef, dbias, n_threads)
         if filter_eps is not None and largest < filter_eps:
             skipped += 1
             continue

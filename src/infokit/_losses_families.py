@@ -233,6 +233,22 @@ def bias_loss(
     return _reduce_and_grad(psi * nll, psi, z, flat, opts, reduction, grad, backend)
 
 
+def _ldr_margin_logits(
+    z: np.ndarray, targets: npt.ArrayLike, lam_arr: np.ndarray, margin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The LDR-KL families' checks of ``lam`` and ``targets`` (every target a class: no ignored
+    tokens) and their logits with ``margin`` added to every class but the target."""
+    k = z.shape[-1]
+    if not (np.isfinite(lam_arr).all() and (lam_arr > 0).all()):
+        raise ValueError("lam must be finite and > 0")
+    t = _losses._check_targets(targets, z.shape[:-1], k, -100)
+    if (t < 0).any():
+        raise ValueError(f"targets must lie in [0, {k}), got {int(t[t < 0].flat[0])}")
+    shifted = z + margin
+    np.put_along_axis(shifted, t[..., None], np.take_along_axis(z, t[..., None], axis=-1), -1)
+    return t, shifted
+
+
 def ldr_kl_loss(
     logits: npt.ArrayLike,
     targets: npt.ArrayLike,
@@ -266,13 +282,7 @@ def ldr_kl_loss(
     k = z.shape[-1]
     c = _losses._real(margin, "margin")
     lam_arr = np.broadcast_to(np.asarray(lam, dtype=np.float64), z.shape[:-1])
-    if not (np.isfinite(lam_arr).all() and (lam_arr > 0).all()):
-        raise ValueError("lam must be finite and > 0")
-    t = _losses._check_targets(targets, z.shape[:-1], k, -100)
-    if (t < 0).any():
-        raise ValueError(f"targets must lie in [0, {k}), got {int(t[t < 0].flat[0])}")
-    shifted = z + c
-    np.put_along_axis(shifted, t[..., None], np.take_along_axis(z, t[..., None], axis=-1), -1)
+    t, shifted = _ldr_margin_logits(z, targets, lam_arr, c)
     scaled = shifted / lam_arr[..., None]
     res = _losses.cross_entropy(scaled, t, reduction="none", grad=grad, backend=backend)
     assert isinstance(res.loss, np.ndarray)
@@ -504,13 +514,7 @@ def aldr_kl_loss(
     lam_arr = np.array(
         np.broadcast_to(np.asarray(l0 if lam is None else lam, dtype=np.float64), z.shape[:-1])
     )
-    if not (np.isfinite(lam_arr).all() and (lam_arr > 0).all()):
-        raise ValueError("lam must be finite and > 0")
-    t = _losses._check_targets(targets, z.shape[:-1], k, -100)
-    if (t < 0).any():
-        raise ValueError(f"targets must lie in [0, {k}), got {int(t[t < 0].flat[0])}")
-    shifted = z + c
-    np.put_along_axis(shifted, t[..., None], np.take_along_axis(z, t[..., None], axis=-1), -1)
+    t, shifted = _ldr_margin_logits(z, targets, lam_arr, c)
     log_k = math.log(k)
     for _ in range(n_updates):
         res = _losses.cross_entropy(

@@ -82,10 +82,7 @@ def vocab_forward(
             for r0, r1 in eng._blocks(n, rows):
                 z = eng._tile(buffer, r1 - r0, v1 - v0)
                 k.linalg_gemm_packed(z, lhs[r0 // mr : -(-r1 // mr)], rhs, False, nt)
-                k.losses_row_stats(
-                    z, v0, opts.targets[r0:r1], bias, opts.class_weight, opts.softcap, False,
-                    state[r0:r1], nt, soft=opts.soft_rows(r0, r1),
-                )  # fmt: skip
+                eng.tile_stats(k, z, v0, r0, opts, bias, False, state[r0:r1], nt)
 
     eng.run_groups([functools.partial(task, g) for g in range(len(groups))], n * v)
     for other in states[1:]:
@@ -149,10 +146,9 @@ def vocab_backward(
                     z = eng._tile(buffer, r1 - r0, v1 - v0)
                     lhs_rows = lhs_e[r0 // mr : -(-r1 // mr)]
                     k.linalg_gemm_packed(z, lhs_rows, rhs_ct, False, nt)
-                    largest = k.losses_softmax_grad(
-                        z, v0, opts.targets[r0:r1], bias, opts.class_weight, opts.softcap,
-                        False, lse[r0:r1], coef[r0:r1], dbias, nt, soft=opts.soft_rows(r0, r1),
-                    )  # fmt: skip
+                    largest = eng.tile_grad(
+                        k, z, v0, r0, opts, bias, False, lse[r0:r1], coef[r0:r1], dbias, nt
+                    )
                     if filter_eps is not None and largest < filter_eps:
                         counts[g][1] += 1
                         grad_rows[...] = 0.0

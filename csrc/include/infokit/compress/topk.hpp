@@ -320,20 +320,31 @@ bool topk_sampled(const T* x, T* residual, std::size_t n, std::size_t k, std::in
 
 }  // namespace detail
 
-// The k entries of largest |x| (1 <= k <= n): ascending indices and their values.
-template <class T>
-Status topk(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T* out_value,
-            int n_threads) {
+namespace detail {
+
+// topk and topk_feedback: the sampled route for large n and small k, else the exact selection.
+template <class T, bool kFeedback>
+Status select_topk(const T* x, T* residual, std::size_t n, std::size_t k, std::int64_t* out_index,
+                   T* out_value, int n_threads) {
   if (k < 1 || k > n) return Status::bad_input;
   try {
     Status status = Status::ok;
     if (n >= (std::size_t{1} << 18) && k <= n / 4 &&
-        detail::topk_sampled<T, false>(x, nullptr, n, k, out_index, out_value, n_threads, &status))
+        topk_sampled<T, kFeedback>(x, residual, n, k, out_index, out_value, n_threads, &status))
       return status;
-    return detail::topk_impl<T, false>(x, nullptr, n, k, out_index, out_value, n_threads);
+    return topk_impl<T, kFeedback>(x, residual, n, k, out_index, out_value, n_threads);
   } catch (const std::bad_alloc&) {
     return Status::no_memory;
   }
+}
+
+}  // namespace detail
+
+// The k entries of largest |x| (1 <= k <= n): ascending indices and their values.
+template <class T>
+Status topk(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T* out_value,
+            int n_threads) {
+  return detail::select_topk<T, false>(x, nullptr, n, k, out_index, out_value, n_threads);
 }
 
 // Error-feedback step: selects the top k of acc = residual + x and leaves acc - selected in
@@ -341,18 +352,8 @@ Status topk(const T* x, std::size_t n, std::size_t k, std::int64_t* out_index, T
 template <class T>
 Status topk_feedback(const T* x, T* residual, std::size_t n, std::size_t k,
                      std::int64_t* out_index, T* out_value, int n_threads) {
-  if (k < 1 || k > n) return Status::bad_input;
-  try {
-    Status status = Status::ok;
-    if (n >= (std::size_t{1} << 18) && k <= n / 4 &&
-        detail::topk_sampled<T, true>(x, residual, n, k, out_index, out_value, n_threads, &status))
-      return status;
-    return detail::topk_impl<T, true>(x, residual, n, k, out_index, out_value, n_threads);
-  } catch (const std::bad_alloc&) {
-    return Status::no_memory;
-  }
+  return detail::select_topk<T, true>(x, residual, n, k, out_index, out_value, n_threads);
 }
-
 
 // Approximate top-k by a sampled threshold (the sampling of Lin et al., "Deep gradient
 // compression", ICLR 2018): the keys of m = min(n, 2^14) entries at positions j·(n / m) give tau,

@@ -231,13 +231,16 @@ class Grid {
     }
   }
 
+  // Pushes the points at positions [begin, end) (except `self`). D: the dimension when the
+  // caller knows it at compile time (loops unrolled), 0 for the run-time d_.
   template <std::size_t D, Metric M>
   void scan_positions(std::size_t begin, std::size_t end, const double* q, std::int64_t self,
                       BestK& best) const {
+    const std::size_t d = D != 0 ? D : d_;
     for (std::size_t p = begin; p < end; ++p) {
-      const double* x = points_.data() + p * D;
+      const double* x = points_.data() + p * d;
       double acc = 0.0;
-      for (std::size_t j = 0; j < D; ++j) {
+      for (std::size_t j = 0; j < d; ++j) {
         const double g = std::fabs(x[j] - q[j]);
         if constexpr (M == Metric::chebyshev)
           acc = acc < g ? g : acc;
@@ -327,18 +330,7 @@ class Grid {
   template <Metric M>
   void scan_cells(std::size_t c0, std::size_t c1, const double* q, std::int64_t self,
                   BestK& best) const {
-    for (std::size_t p = start_[c0]; p < start_[c1 + 1]; ++p) {
-      const double* x = points_.data() + p * d_;
-      double acc = 0.0;
-      for (std::size_t j = 0; j < d_; ++j) {
-        const double g = std::fabs(x[j] - q[j]);
-        if constexpr (M == Metric::chebyshev)
-          acc = acc < g ? g : acc;
-        else
-          acc += g * g;
-      }
-      if (acc < best.worst() && index_[p] != self) best.push(acc, index_[p]);
-    }
+    scan_positions<0, M>(start_[c0], start_[c1 + 1], q, self, best);
   }
 };
 

@@ -113,35 +113,21 @@ INFOKIT_SIMD_CLONES inline void micro_portable(std::size_t kc, const float* a, c
 INFOKIT_SIMD_TARGET_AVX512 inline void micro_avx512(std::size_t kc, const float* a, const float* b,
                                                     float* c, std::size_t ldc, std::size_t rows,
                                                     std::size_t cols, bool add) {
-  static_assert(kMr == 8 && kNr == 48, "the AVX-512 micro-kernel is written for 8 × 48 tiles");
-  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-  __m512 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-  __m512 c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
-  __m512 c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+  static_assert(kNr == 48, "the AVX-512 micro-kernel holds a row of the tile in 3 vectors");
+  __m512 acc[kMr][3];
+  for (std::size_t i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = acc[i][2] = _mm512_setzero_ps();
   for (std::size_t p = 0; p < kc; ++p) {
     const float* ap = a + p * kMr;
     const float* bp = b + p * kNr;
     const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16),
                  b2 = _mm512_loadu_ps(bp + 32);
-    __m512 x = _mm512_set1_ps(ap[0]);
-    c00 = _mm512_fmadd_ps(x, b0, c00), c01 = _mm512_fmadd_ps(x, b1, c01), c02 = _mm512_fmadd_ps(x, b2, c02);
-    x = _mm512_set1_ps(ap[1]);
-    c10 = _mm512_fmadd_ps(x, b0, c10), c11 = _mm512_fmadd_ps(x, b1, c11), c12 = _mm512_fmadd_ps(x, b2, c12);
-    x = _mm512_set1_ps(ap[2]);
-    c20 = _mm512_fmadd_ps(x, b0, c20), c21 = _mm512_fmadd_ps(x, b1, c21), c22 = _mm512_fmadd_ps(x, b2, c22);
-    x = _mm512_set1_ps(ap[3]);
-    c30 = _mm512_fmadd_ps(x, b0, c30), c31 = _mm512_fmadd_ps(x, b1, c31), c32 = _mm512_fmadd_ps(x, b2, c32);
-    x = _mm512_set1_ps(ap[4]);
-    c40 = _mm512_fmadd_ps(x, b0, c40), c41 = _mm512_fmadd_ps(x, b1, c41), c42 = _mm512_fmadd_ps(x, b2, c42);
-    x = _mm512_set1_ps(ap[5]);
-    c50 = _mm512_fmadd_ps(x, b0, c50), c51 = _mm512_fmadd_ps(x, b1, c51), c52 = _mm512_fmadd_ps(x, b2, c52);
-    x = _mm512_set1_ps(ap[6]);
-    c60 = _mm512_fmadd_ps(x, b0, c60), c61 = _mm512_fmadd_ps(x, b1, c61), c62 = _mm512_fmadd_ps(x, b2, c62);
-    x = _mm512_set1_ps(ap[7]);
-    c70 = _mm512_fmadd_ps(x, b0, c70), c71 = _mm512_fmadd_ps(x, b1, c71), c72 = _mm512_fmadd_ps(x, b2, c72);
+    for (std::size_t i = 0; i < kMr; ++i) {  // fully unrolled: the accumulators stay in registers
+      const __m512 x = _mm512_set1_ps(ap[i]);
+      acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+      acc[i][2] = _mm512_fmadd_ps(x, b2, acc[i][2]);
+    }
   }
-  const __m512 acc[kMr][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32},
-                              {c40, c41, c42}, {c50, c51, c52}, {c60, c61, c62}, {c70, c71, c72}};
   __mmask16 mask[3];
   for (std::size_t v = 0; v < 3; ++v) {
     const std::size_t lo = v * 16, valid = cols > lo ? std::min<std::size_t>(16, cols - lo) : 0;
